@@ -1,0 +1,14 @@
+module github.com/glomers/glomers
+
+go 1.25.0
+
+require (
+	github.com/jepsen-io/maelstrom/demo/go v0.0.0-20251128144731-cb7f07239012
+	github.com/rs/zerolog v1.35.1
+)
+
+require (
+	github.com/mattn/go-colorable v0.1.14 // indirect
+	github.com/mattn/go-isatty v0.0.20 // indirect
+	golang.org/x/sys v0.29.0 // indirect
+)

@@ -1,0 +1,508 @@
+// Package node is the runtime every glomers binary is built on: it speaks
+// Maelstrom's protocol (one JSON message per line on stdin and stdout),
+// dispatches requests to handlers, and gives handlers request/response calls
+// to peers and to Maelstrom's services.
+//
+// This file is the whole contract. A workload creates a Node, registers
+// handlers with Handle (or the typed adapter Typed), optionally hooks OnInit
+// and Every, and calls Run:
+//
+//	n := node.New()
+//	n.Handle("echo", node.Typed(func(ctx context.Context, m node.Message, req echoReq) (any, error) {
+//		return echoOK{Type: "echo_ok", Echo: req.Echo}, nil
+//	}))
+//	err := n.Run(context.Background())
+//
+// Design choices, each one the fix for a trap of Maelstrom's own Go helper:
+//
+//   - Input is read with a growing bufio.Reader, so a line of any size is
+//     served (the helper's Scanner dies on lines over 64 KiB).
+//   - Bodies stay json.RawMessage until a handler decodes them into its own
+//     type; the runtime adds msg_id and in_reply_to by splicing bytes, never by
+//     a map round trip, so integers stay exact (2^62 survives).
+//   - RPC waits on a one-slot channel and removes its own callback when its
+//     context ends, so a timed-out call leaves nothing behind and a late reply
+//     is dropped with a debug log line.
+//   - Unknown types, malformed JSON, stray replies and messages before init are
+//     logged and, where the sender expects an answer, answered with an error;
+//     they never stop the node.
+//   - Each message is written with a single Write call under one mutex, so
+//     lines from concurrent goroutines never interleave; nothing is logged
+//     under that mutex.
+//
+// Concurrency: every request runs in its own goroutine, so handlers must
+// guard shared state themselves. Replies to RPCs are routed inline by the
+// read loop. On end of input the node fails the RPCs still waiting (no reply
+// can arrive any more), waits for in-flight handlers, stops periodic tasks,
+// and Run returns nil.
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"strconv"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
+	"github.com/rs/zerolog"
+)
+
+// Message is one envelope on the wire: source, destination and a raw body.
+// It is the official Maelstrom package's type.
+type Message = maelstrom.Message
+
+// HandlerFunc serves one request. A non-nil reply is sent back to the
+// sender with in_reply_to set by the runtime; an error becomes an error
+// reply (see ErrorFor). A handler that has nothing to answer (a gossip
+// message with no msg_id, say) returns nil, nil.
+type HandlerFunc func(ctx context.Context, msg Message) (reply any, err error)
+
+// Typed adapts a handler that wants its request body decoded into Req.
+// A body that does not decode is answered with malformed-request (12).
+// Numbers decoded into interface values are json.Number, so they stay exact.
+func Typed[Req any](h func(ctx context.Context, msg Message, req Req) (any, error)) HandlerFunc {
+	return func(ctx context.Context, msg Message) (any, error) {
+		var req Req
+		if err := Decode(msg.Body, &req); err != nil {
+			return nil, NewError(CodeMalformedRequest, "decode %s body: %v", bodyType(msg.Body), err)
+		}
+		return h(ctx, msg, req)
+	}
+}
+
+// Decode decodes a JSON body into v, keeping numbers in interface values as
+// json.Number rather than float64.
+func Decode(body []byte, v any) error {
+	dec := json.NewDecoder(bytes.NewReader(body))
+	dec.UseNumber()
+	return dec.Decode(v)
+}
+
+// Option configures a Node.
+type Option func(*Node)
+
+// WithIO makes the node read messages from r and write them to w instead
+// of stdin and stdout.
+func WithIO(r io.Reader, w io.Writer) Option {
+	return func(n *Node) { n.in, n.out = r, w }
+}
+
+// WithLogger replaces the default logger (stderr, level from GLOMERS_LOG).
+func WithLogger(l zerolog.Logger) Option {
+	return func(n *Node) { n.log = l }
+}
+
+// Node is one Maelstrom node. Create it with New, register handlers and
+// hooks, then call Run once.
+type Node struct {
+	in  io.Reader
+	out io.Writer
+	log zerolog.Logger
+
+	handlers map[string]HandlerFunc // written before Run only
+	onInit   []func(ctx context.Context) error
+	tasks    []task
+
+	ident atomic.Pointer[identity] // nil until init
+
+	nextID atomic.Int64 // last msg_id used by this node
+
+	pendingMu sync.Mutex
+	pending   map[int64]chan Message // RPCs waiting for a reply, by msg_id
+	closed    bool                   // input ended: no reply can arrive
+
+	outMu sync.Mutex // one Write per message, never interleaved
+
+	handlersWG sync.WaitGroup
+}
+
+type identity struct {
+	id  string
+	ids []string
+}
+
+type task struct {
+	every time.Duration
+	fn    func(ctx context.Context)
+}
+
+// New returns a node that reads stdin and writes stdout, logging to stderr
+// at the level named by the GLOMERS_LOG environment variable.
+func New(opts ...Option) *Node {
+	n := &Node{
+		in:       os.Stdin,
+		out:      os.Stdout,
+		log:      DefaultLogger(),
+		handlers: make(map[string]HandlerFunc),
+		pending:  make(map[int64]chan Message),
+	}
+	for _, o := range opts {
+		o(n)
+	}
+	return n
+}
+
+// Handle registers the handler for requests of type typ. It panics on a
+// duplicate or on "init", which the runtime answers itself (use OnInit).
+// Call it before Run.
+func (n *Node) Handle(typ string, h HandlerFunc) {
+	if typ == "init" {
+		panic("node: init is handled by the runtime; use OnInit")
+	}
+	if _, dup := n.handlers[typ]; dup {
+		panic(fmt.Sprintf("node: duplicate handler for %q", typ))
+	}
+	n.handlers[typ] = h
+}
+
+// OnInit registers a hook run when init arrives, after ID and NodeIDs are
+// set and before init_ok is sent. Hooks run on the read loop, so they must
+// not wait for messages (no RPC): start such work from a goroutine or Every.
+// A hook's error is sent back as the init error and the node stays
+// uninitialised.
+func (n *Node) OnInit(fn func(ctx context.Context) error) {
+	n.onInit = append(n.onInit, fn)
+}
+
+// Every registers fn to run every interval, starting after init and ending
+// when input ends or Run's context is cancelled. Calls of one task never
+// overlap. Call it before Run.
+func (n *Node) Every(interval time.Duration, fn func(ctx context.Context)) {
+	if interval <= 0 {
+		panic("node: Every needs a positive interval")
+	}
+	n.tasks = append(n.tasks, task{every: interval, fn: fn})
+}
+
+// ID is this node's id ("n3"), or "" before init.
+func (n *Node) ID() string {
+	if id := n.ident.Load(); id != nil {
+		return id.id
+	}
+	return ""
+}
+
+// NodeIDs lists every server node, this one included, in the same order on
+// every node; nil before init. Callers must not modify it.
+func (n *Node) NodeIDs() []string {
+	if id := n.ident.Load(); id != nil {
+		return id.ids
+	}
+	return nil
+}
+
+// Log is the node's logger, for workloads to log through.
+func (n *Node) Log() *zerolog.Logger { return &n.log }
+
+// Send sends body to dest without waiting for anything. The body must be a
+// JSON object and must not set msg_id or in_reply_to.
+func (n *Node) Send(dest string, body any) error {
+	return n.send(dest, body, "", 0)
+}
+
+// Reply answers the request req with body.
+func (n *Node) Reply(req Message, body any) error {
+	var hdr maelstrom.MessageBody
+	if err := json.Unmarshal(req.Body, &hdr); err != nil {
+		return fmt.Errorf("reply to %s: %w", req.Src, err)
+	}
+	return n.send(req.Src, body, "in_reply_to", int64(hdr.MsgID))
+}
+
+// RPC sends body to dest with a fresh msg_id and waits for the reply or for
+// ctx to end. An error reply is returned as *Error; otherwise, if resp is
+// non-nil, the reply body is decoded into it (a *json.RawMessage takes it
+// whole). When ctx ends first, RPC returns ctx.Err() wrapped and forgets the
+// call: a reply arriving later is dropped.
+func (n *Node) RPC(ctx context.Context, dest string, body any, resp any) error {
+	id := n.nextID.Add(1)
+	ch := make(chan Message, 1)
+	n.pendingMu.Lock()
+	if n.closed {
+		n.pendingMu.Unlock()
+		return fmt.Errorf("rpc to %s: %w", dest, ErrInputClosed)
+	}
+	n.pending[id] = ch
+	n.pendingMu.Unlock()
+
+	if err := n.send(dest, body, "msg_id", id); err != nil {
+		n.forget(id)
+		return err
+	}
+	select {
+	case m, ok := <-ch:
+		if !ok {
+			return fmt.Errorf("rpc to %s: %w", dest, ErrInputClosed)
+		}
+		var hdr maelstrom.MessageBody
+		if err := json.Unmarshal(m.Body, &hdr); err != nil {
+			return fmt.Errorf("rpc to %s: decode reply: %w", dest, err)
+		}
+		if hdr.Type == "error" {
+			return &Error{Code: hdr.Code, Text: hdr.Text}
+		}
+		if resp == nil {
+			return nil
+		}
+		if err := Decode(m.Body, resp); err != nil {
+			return fmt.Errorf("rpc to %s: decode %s: %w", dest, hdr.Type, err)
+		}
+		return nil
+	case <-ctx.Done():
+		n.forget(id)
+		return fmt.Errorf("rpc to %s: %w", dest, ctx.Err())
+	}
+}
+
+// ErrInputClosed is returned by RPCs that cannot get a reply because the
+// node's input has ended.
+var ErrInputClosed = errors.New("node input closed")
+
+func (n *Node) forget(id int64) {
+	n.pendingMu.Lock()
+	delete(n.pending, id)
+	n.pendingMu.Unlock()
+}
+
+// Pending reports how many RPCs are waiting for a reply; for tests and
+// diagnostics.
+func (n *Node) Pending() int {
+	n.pendingMu.Lock()
+	defer n.pendingMu.Unlock()
+	return len(n.pending)
+}
+
+// send writes one message. key/val, when key is not empty, is spliced in as
+// the body's first field, so the caller's body is never re-decoded.
+func (n *Node) send(dest string, body any, key string, val int64) error {
+	return n.write(n.ID(), dest, body, key, val)
+}
+
+// write is send with an explicit source, for answers sent before init.
+func (n *Node) write(src, dest string, body any, key string, val int64) error {
+	b, err := json.Marshal(body)
+	if err != nil {
+		return fmt.Errorf("send to %s: encode body: %w", dest, err)
+	}
+	if len(b) < 2 || b[0] != '{' {
+		return fmt.Errorf("send to %s: body is not a JSON object: %.40s", dest, b)
+	}
+	line := make([]byte, 0, len(b)+len(dest)+len(key)+64)
+	line = append(line, `{"src":`...)
+	line = strconv.AppendQuote(line, src)
+	line = append(line, `,"dest":`...)
+	line = strconv.AppendQuote(line, dest)
+	line = append(line, `,"body":{`...)
+	if key != "" {
+		line = append(line, '"')
+		line = append(line, key...)
+		line = append(line, `":`...)
+		line = strconv.AppendInt(line, val, 10)
+		if len(b) > 2 {
+			line = append(line, ',')
+		}
+	}
+	line = append(line, b[1:]...)
+	line = append(line, "}\n"...)
+
+	n.outMu.Lock()
+	_, err = n.out.Write(line)
+	n.outMu.Unlock()
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", dest, err)
+	}
+	return nil
+}
+
+// Run serves messages until the input ends or ctx is cancelled. It returns
+// nil at end of input and a wrapped error if reading fails.
+func (n *Node) Run(ctx context.Context) error {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	var tasksWG sync.WaitGroup
+	defer func() {
+		n.shutdown()
+		n.handlersWG.Wait()
+		cancel()
+		tasksWG.Wait()
+	}()
+
+	r := bufio.NewReaderSize(n.in, 64<<10)
+	for {
+		line, err := r.ReadBytes('\n')
+		if len(bytes.TrimSpace(line)) > 0 {
+			n.dispatch(ctx, line, func() { n.startTasks(ctx, &tasksWG) })
+		}
+		if errors.Is(err, io.EOF) {
+			return nil
+		}
+		if err != nil {
+			return fmt.Errorf("read input: %w", err)
+		}
+		if ctx.Err() != nil {
+			return nil
+		}
+	}
+}
+
+// shutdown fails every RPC still waiting: with input gone no reply comes.
+func (n *Node) shutdown() {
+	n.pendingMu.Lock()
+	n.closed = true
+	for id, ch := range n.pending {
+		close(ch)
+		delete(n.pending, id)
+	}
+	n.pendingMu.Unlock()
+}
+
+func (n *Node) startTasks(ctx context.Context, wg *sync.WaitGroup) {
+	for _, t := range n.tasks {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			tick := time.NewTicker(t.every)
+			defer tick.Stop()
+			for {
+				select {
+				case <-ctx.Done():
+					return
+				case <-tick.C:
+					t.fn(ctx)
+				}
+			}
+		}()
+	}
+}
+
+// dispatch routes one input line: replies to their waiting RPC, init to the
+// runtime, requests to their handler on a new goroutine.
+func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
+	var msg Message
+	if err := json.Unmarshal(line, &msg); err != nil {
+		n.log.Warn().Err(err).Int("bytes", len(line)).Msg("dropping input line that is not a JSON message")
+		return
+	}
+	var hdr maelstrom.MessageBody
+	if err := json.Unmarshal(msg.Body, &hdr); err != nil {
+		n.log.Warn().Err(err).Str("src", msg.Src).Msg("dropping message whose body is not a JSON object")
+		return
+	}
+	if e := n.log.Debug(); e.Enabled() {
+		e.Str("src", msg.Src).Str("type", hdr.Type).Int("msg_id", hdr.MsgID).Int("in_reply_to", hdr.InReplyTo).Msg("recv")
+	}
+
+	if hdr.InReplyTo != 0 {
+		n.pendingMu.Lock()
+		ch, ok := n.pending[int64(hdr.InReplyTo)]
+		delete(n.pending, int64(hdr.InReplyTo))
+		n.pendingMu.Unlock()
+		if !ok {
+			n.log.Debug().Str("src", msg.Src).Int("in_reply_to", hdr.InReplyTo).Msg("dropping reply to an unknown or expired rpc")
+			return
+		}
+		ch <- msg // one-slot buffer, one sender: never blocks
+		return
+	}
+
+	switch {
+	case hdr.Type == "init":
+		n.init(ctx, msg, afterInit)
+		return
+	case hdr.Type == "":
+		n.fail(msg, hdr, NewError(CodeMalformedRequest, "message body has no type"))
+		return
+	case n.ident.Load() == nil:
+		n.fail(msg, hdr, NewError(CodeTemporarilyUnavailable, "node not initialised yet: %s before init", hdr.Type))
+		return
+	}
+	h, ok := n.handlers[hdr.Type]
+	if !ok {
+		n.fail(msg, hdr, NewError(CodeNotSupported, "unsupported message type %q", hdr.Type))
+		return
+	}
+	n.handlersWG.Add(1)
+	go func() {
+		defer n.handlersWG.Done()
+		reply, err := h(ctx, msg)
+		if err != nil {
+			n.fail(msg, hdr, err)
+			return
+		}
+		if reply == nil {
+			return
+		}
+		if hdr.MsgID == 0 {
+			n.log.Debug().Str("src", msg.Src).Str("type", hdr.Type).Msg("handler replied to a message that expects no reply; dropped")
+			return
+		}
+		if err := n.send(msg.Src, reply, "in_reply_to", int64(hdr.MsgID)); err != nil {
+			n.log.Warn().Err(err).Msg("reply failed")
+		}
+	}()
+}
+
+func (n *Node) init(ctx context.Context, msg Message, afterInit func()) {
+	var body maelstrom.InitMessageBody
+	if err := json.Unmarshal(msg.Body, &body); err != nil || body.NodeID == "" {
+		n.fail(msg, body.MessageBody, NewError(CodeMalformedRequest, "init needs node_id and node_ids"))
+		return
+	}
+	if n.ident.Load() != nil {
+		n.fail(msg, body.MessageBody, NewError(CodeMalformedRequest, "node already initialised as %s", n.ID()))
+		return
+	}
+	n.ident.Store(&identity{id: body.NodeID, ids: body.NodeIDs})
+	for _, hook := range n.onInit {
+		if err := hook(ctx); err != nil {
+			n.ident.Store(nil)
+			n.fail(msg, body.MessageBody, fmt.Errorf("init hook: %w", err))
+			return
+		}
+	}
+	if err := n.send(msg.Src, struct {
+		Type string `json:"type"`
+	}{"init_ok"}, "in_reply_to", int64(body.MsgID)); err != nil {
+		n.log.Warn().Err(err).Msg("init_ok failed")
+	}
+	n.log.Info().Str("id", body.NodeID).Int("nodes", len(body.NodeIDs)).Msg("initialised")
+	afterInit()
+}
+
+// fail logs err and, if the message expects a reply, answers it with an
+// error body.
+func (n *Node) fail(msg Message, hdr maelstrom.MessageBody, err error) {
+	e := ErrorFor(err)
+	if hdr.MsgID == 0 {
+		n.log.Warn().Err(err).Str("src", msg.Src).Str("type", hdr.Type).Msg("dropping message")
+		return
+	}
+	lvl := n.log.Debug()
+	if e.Code == CodeCrash || e.Code == CodeMalformedRequest || e.Code == CodeNotSupported {
+		lvl = n.log.Warn()
+	}
+	lvl.Err(err).Str("src", msg.Src).Str("type", hdr.Type).Int("code", e.Code).Msg("error reply")
+	src := n.ID()
+	if src == "" {
+		src = msg.Dest // not initialised: answer as whom the sender addressed
+	}
+	if err := n.write(src, msg.Src, e.body(), "in_reply_to", int64(hdr.MsgID)); err != nil {
+		n.log.Warn().Err(err).Msg("error reply failed")
+	}
+}
+
+func bodyType(body []byte) string {
+	var hdr struct {
+		Type string `json:"type"`
+	}
+	_ = json.Unmarshal(body, &hdr)
+	return strconv.Quote(hdr.Type)
+}
