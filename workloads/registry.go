@@ -1,0 +1,34 @@
+// Package workloads names every workload this project implements, so that
+// tools (the simulator's command line, the benchmarks) can build an
+// in-process node for a Maelstrom workload name. Each workload's algorithm
+// lives in its own sub-package.
+package workloads
+
+import (
+	"sort"
+
+	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/workloads/echo"
+	"github.com/glomers/glomers/workloads/uniqueids"
+)
+
+var registry = map[string]node.SetupFunc{
+	"echo":       echo.Setup,
+	"unique-ids": uniqueids.Setup,
+}
+
+// Lookup returns the setup function for a Maelstrom workload name.
+func Lookup(workload string) (node.SetupFunc, bool) {
+	s, ok := registry[workload]
+	return s, ok
+}
+
+// Names lists the workloads, sorted.
+func Names() []string {
+	names := make([]string, 0, len(registry))
+	for n := range registry {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
