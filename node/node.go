@@ -46,6 +46,7 @@ import (
 	"fmt"
 	"io"
 	"os"
+	"reflect"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -79,11 +80,47 @@ func Typed[Req any](h func(ctx context.Context, msg Message, req Req) (any, erro
 }
 
 // Decode decodes a JSON body into v, keeping numbers in interface values as
-// json.Number rather than float64.
+// json.Number rather than float64. Types with no interface inside them take
+// the faster json.Unmarshal path, which is exact for them already.
 func Decode(body []byte, v any) error {
+	if !holdsInterface(reflect.TypeOf(v)) {
+		return json.Unmarshal(body, v)
+	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
 	return dec.Decode(v)
+}
+
+var interfaceTypes sync.Map // reflect.Type → bool
+
+// holdsInterface reports whether decoding into t can create an interface
+// value (any), where encoding/json would pick float64 for numbers.
+func holdsInterface(t reflect.Type) bool {
+	if t == nil {
+		return true
+	}
+	if v, ok := interfaceTypes.Load(t); ok {
+		return v.(bool)
+	}
+	interfaceTypes.Store(t, true) // pessimistic while a recursive type is walked
+	var holds bool
+	switch t.Kind() {
+	case reflect.Interface:
+		holds = true
+	case reflect.Pointer, reflect.Slice, reflect.Array:
+		holds = holdsInterface(t.Elem())
+	case reflect.Map:
+		holds = holdsInterface(t.Elem())
+	case reflect.Struct:
+		for i := range t.NumField() {
+			if holdsInterface(t.Field(i).Type) {
+				holds = true
+				break
+			}
+		}
+	}
+	interfaceTypes.Store(t, holds)
+	return holds
 }
 
 // Option configures a Node.
@@ -280,6 +317,10 @@ func (n *Node) Pending() int {
 	return len(n.pending)
 }
 
+// linePool recycles output line buffers: io.Writer must not keep the slice
+// after Write returns, so a buffer is free again as soon as it is written.
+var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
+
 // send writes one message. key/val, when key is not empty, is spliced in as
 // the body's first field, so the caller's body is never re-decoded.
 func (n *Node) send(dest string, body any, key string, val int64) error {
@@ -295,7 +336,9 @@ func (n *Node) write(src, dest string, body any, key string, val int64) error {
 	if len(b) < 2 || b[0] != '{' {
 		return fmt.Errorf("send to %s: body is not a JSON object: %.40s", dest, b)
 	}
-	line := make([]byte, 0, len(b)+len(dest)+len(key)+64)
+	buf := linePool.Get().(*[]byte)
+	defer linePool.Put(buf)
+	line := (*buf)[:0]
 	line = append(line, `{"src":`...)
 	line = strconv.AppendQuote(line, src)
 	line = append(line, `,"dest":`...)
@@ -312,6 +355,7 @@ func (n *Node) write(src, dest string, body any, key string, val int64) error {
 	}
 	line = append(line, b[1:]...)
 	line = append(line, "}\n"...)
+	*buf = line
 
 	n.outMu.Lock()
 	_, err = n.out.Write(line)
@@ -336,8 +380,17 @@ func (n *Node) Run(ctx context.Context) error {
 	}()
 
 	r := bufio.NewReaderSize(n.in, 64<<10)
+	var long []byte // a line longer than the reader's buffer, assembled
 	for {
-		line, err := r.ReadBytes('\n')
+		line, err := r.ReadSlice('\n')
+		if errors.Is(err, bufio.ErrBufferFull) {
+			long = append(long, line...)
+			continue
+		}
+		if long != nil {
+			line, long = append(long, line...), nil
+		}
+		// dispatch copies what it keeps, so line may alias the reader's buffer.
 		if len(bytes.TrimSpace(line)) > 0 {
 			n.dispatch(ctx, line, func() { n.startTasks(ctx, &tasksWG) })
 		}

@@ -1,0 +1,431 @@
+package node
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"runtime"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
+)
+
+type echoReq struct {
+	Echo json.RawMessage `json:"echo"`
+}
+
+func echoSetup(n *Node) {
+	n.Handle("echo", Typed(func(_ context.Context, _ Message, req echoReq) (any, error) {
+		return struct {
+			Type string          `json:"type"`
+			Echo json.RawMessage `json:"echo"`
+		}{"echo_ok", req.Echo}, nil
+	}))
+}
+
+// TestBadInput feeds the node every kind of bad input and checks that each
+// is answered where the sender expects an answer, and that the node keeps
+// serving afterwards.
+func TestBadInput(t *testing.T) {
+	cases := []struct {
+		name     string
+		line     string
+		wantCode int // -1: no reply expected
+	}{
+		{"not json", `this is not json`, -1},
+		{"truncated json", `{"src":"c1","dest":"n1","body":{"type":"echo"`, -1},
+		{"body not an object", `{"src":"c1","dest":"n1","body":[1,2]}`, -1},
+		{"no type, with msg_id", `{"src":"c1","dest":"n1","body":{"msg_id":7}}`, CodeMalformedRequest},
+		{"no type, no msg_id", `{"src":"c1","dest":"n1","body":{"x":1}}`, -1},
+		{"unknown type", `{"src":"c1","dest":"n1","body":{"type":"frobnicate","msg_id":8}}`, CodeNotSupported},
+		{"unknown type, no msg_id", `{"src":"n2","dest":"n1","body":{"type":"gossip"}}`, -1},
+		{"reply to unknown rpc", `{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":99}}`, -1},
+		{"stray reply in_reply_to 0", `{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":0}}`, -1},
+		{"wrong field type", `{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":9,"echo":1,"x":"y"}}`, -2},
+		{"malformed typed body", `{"src":"c1","dest":"n1","body":{"type":"typed","msg_id":10,"n":"not a number"}}`, CodeMalformedRequest},
+		{"second init", `{"src":"c0","dest":"n1","body":{"type":"init","msg_id":11,"node_id":"n9","node_ids":["n9"]}}`, CodeMalformedRequest},
+		{"blank line", ``, -1},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(n *Node) {
+				echoSetup(n)
+				n.Handle("typed", Typed(func(_ context.Context, _ Message, req struct {
+					N int64 `json:"n"`
+				}) (any, error) {
+					return map[string]any{"type": "typed_ok"}, nil
+				}))
+			})
+			h.init()
+			h.send(tc.line)
+			switch tc.wantCode {
+			case -1:
+				h.noOutput()
+			case -2:
+				if got := h.next(); got.Body["type"] != "echo_ok" {
+					t.Fatalf("want echo_ok, got %v", got.Body)
+				}
+			default:
+				got := h.next()
+				if got.Body["type"] != "error" || got.Body["code"] != json.Number(fmt.Sprint(tc.wantCode)) {
+					t.Fatalf("want error %d, got %v", tc.wantCode, got.Body)
+				}
+				if got.Src != "n1" || got.Dest == "" {
+					t.Fatalf("error reply has src %q dest %q", got.Src, got.Dest)
+				}
+			}
+			// Still serving.
+			h.msg("c1", `{"type":"echo","msg_id":100,"echo":"alive"}`)
+			if got := h.next(); got.Body["echo"] != "alive" || got.Body["in_reply_to"] != json.Number("100") {
+				t.Fatalf("node stopped serving: %v", got.Body)
+			}
+			if err := h.close(); err != nil {
+				t.Fatalf("Run: %v", err)
+			}
+		})
+	}
+}
+
+func TestMessageBeforeInit(t *testing.T) {
+	h := newHarness(t, echoSetup)
+	h.msg("c1", `{"type":"echo","msg_id":3,"echo":1}`)
+	got := h.next()
+	if got.Body["code"] != json.Number("11") || got.Src != "n1" || got.Body["in_reply_to"] != json.Number("3") {
+		t.Fatalf("want error 11 from n1 in reply to 3, got %s", got.Raw)
+	}
+	h.init()
+	h.msg("c1", `{"type":"echo","msg_id":4,"echo":1}`)
+	if got := h.next(); got.Body["type"] != "echo_ok" {
+		t.Fatalf("after init: %s", got.Raw)
+	}
+}
+
+func TestInitSetsIdentityAndHooks(t *testing.T) {
+	var hookSaw string
+	h := newHarness(t, func(n *Node) {
+		n.OnInit(func(context.Context) error {
+			hookSaw = n.ID() + fmt.Sprint(n.NodeIDs())
+			return nil
+		})
+	})
+	if h.n.ID() != "" || h.n.NodeIDs() != nil {
+		t.Fatal("identity set before init")
+	}
+	h.init()
+	if hookSaw != "n1[n1 n2 n3]" {
+		t.Fatalf("hook saw %q", hookSaw)
+	}
+}
+
+func TestInitHookError(t *testing.T) {
+	h := newHarness(t, func(n *Node) {
+		n.OnInit(func(context.Context) error { return errors.New("no disk") })
+	})
+	h.msg("c0", `{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}`)
+	got := h.next()
+	if got.Body["type"] != "error" || !strings.Contains(fmt.Sprint(got.Body["text"]), "no disk") {
+		t.Fatalf("want init error, got %s", got.Raw)
+	}
+	if h.n.ID() != "" {
+		t.Fatal("node initialised although its hook failed")
+	}
+}
+
+// TestLargeLine serves a 10 MB message (Maelstrom allows lines of megabytes;
+// the official helper dies on 64 KiB).
+func TestLargeLine(t *testing.T) {
+	h := newHarness(t, echoSetup)
+	h.init()
+	big := strings.Repeat("x", 10<<20)
+	h.msg("c1", `{"type":"echo","msg_id":2,"echo":"`+big+`"}`)
+	got := h.next()
+	if s, _ := got.Body["echo"].(string); len(s) != len(big) {
+		t.Fatalf("echoed %d bytes, want %d", len(s), len(big))
+	}
+}
+
+// TestIntegersExact round-trips 2^62 and other large integers through a
+// raw handler, a typed handler and an interface-typed handler.
+func TestIntegersExact(t *testing.T) {
+	const big = int64(1) << 62
+	h := newHarness(t, func(n *Node) {
+		echoSetup(n)
+		n.Handle("typed", Typed(func(_ context.Context, _ Message, req struct {
+			N int64 `json:"n"`
+			A any   `json:"a"`
+		}) (any, error) {
+			return map[string]any{"type": "typed_ok", "n": req.N + 1, "a": req.A}, nil
+		}))
+	})
+	h.init()
+	for _, v := range []int64{big, big + 1, 1<<63 - 1, -(1 << 62), 9007199254740993} {
+		h.msg("c1", fmt.Sprintf(`{"type":"echo","msg_id":2,"echo":%d}`, v))
+		if got := h.next(); got.Body["echo"] != json.Number(fmt.Sprint(v)) {
+			t.Fatalf("echo %d came back as %v", v, got.Body["echo"])
+		}
+	}
+	h.msg("c1", fmt.Sprintf(`{"type":"typed","msg_id":3,"n":%d,"a":%d}`, big, big+7))
+	got := h.next()
+	if got.Body["n"] != json.Number(fmt.Sprint(big+1)) || got.Body["a"] != json.Number(fmt.Sprint(big+7)) {
+		t.Fatalf("typed round trip lost precision: %s", got.Raw)
+	}
+}
+
+func TestHandlerErrors(t *testing.T) {
+	cases := []struct {
+		name     string
+		err      error
+		wantCode int
+	}{
+		{"node error keeps code", NewError(CodeKeyDoesNotExist, "no key"), CodeKeyDoesNotExist},
+		{"wrapped node error keeps code", fmt.Errorf("outer: %w", ErrPreconditionFailed), CodePreconditionFailed},
+		{"official rpc error keeps code", maelstrom.NewRPCError(maelstrom.Abort, "abort"), CodeAbort},
+		{"timeout code 0 kept", NewError(CodeTimeout, "slow"), CodeTimeout},
+		{"deadline is timeout", fmt.Errorf("waiting: %w", context.DeadlineExceeded), CodeTimeout},
+		{"plain error is crash", errors.New("boom"), CodeCrash},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(n *Node) {
+				n.Handle("op", func(context.Context, Message) (any, error) { return nil, tc.err })
+			})
+			h.init()
+			h.msg("c1", `{"type":"op","msg_id":5}`)
+			got := h.next()
+			// The code must be present even when it is 0.
+			if !strings.Contains(got.Raw, fmt.Sprintf(`"code":%d`, tc.wantCode)) || got.Body["in_reply_to"] != json.Number("5") {
+				t.Fatalf("want code %d in reply to 5, got %s", tc.wantCode, got.Raw)
+			}
+		})
+	}
+}
+
+func TestErrorsIs(t *testing.T) {
+	err := fmt.Errorf("lin-kv read: %w", &Error{Code: 20, Text: "not found"})
+	if !errors.Is(err, ErrKeyDoesNotExist) || errors.Is(err, ErrPreconditionFailed) {
+		t.Fatal("errors.Is does not match by code")
+	}
+	for code, want := range map[int]bool{0: false, 1: true, 10: true, 11: true, 12: true, 13: false, 14: true, 20: true, 22: true, 30: true, 1000: false} {
+		if got := (&Error{Code: code}).Definite(); got != want {
+			t.Errorf("code %d definite=%v, want %v", code, got, want)
+		}
+	}
+}
+
+// TestRPC covers a successful call, an error reply and a typed decode.
+func TestRPC(t *testing.T) {
+	h := newHarness(t, nil)
+	h.init()
+	type result struct {
+		v   int64
+		err error
+	}
+	call := func() chan result {
+		ch := make(chan result, 1)
+		go func() {
+			var resp struct {
+				Value int64 `json:"value"`
+			}
+			err := h.n.RPC(context.Background(), "lin-kv", map[string]any{"type": "read", "key": "k"}, &resp)
+			ch <- result{resp.Value, err}
+		}()
+		return ch
+	}
+
+	res := call()
+	req := h.next()
+	if req.Dest != "lin-kv" || req.Body["type"] != "read" || req.Body["msg_id"] == nil {
+		t.Fatalf("bad request %s", req.Raw)
+	}
+	h.send(fmt.Sprintf(`{"src":"lin-kv","dest":"n1","body":{"type":"read_ok","in_reply_to":%s,"value":%d}}`, req.Body["msg_id"], int64(1)<<62))
+	if r := <-res; r.err != nil || r.v != 1<<62 {
+		t.Fatalf("rpc = %v, %v", r.v, r.err)
+	}
+
+	res = call()
+	req = h.next()
+	h.send(fmt.Sprintf(`{"src":"lin-kv","dest":"n1","body":{"type":"error","in_reply_to":%s,"code":20,"text":"nope"}}`, req.Body["msg_id"]))
+	if r := <-res; !errors.Is(r.err, ErrKeyDoesNotExist) {
+		t.Fatalf("want key-does-not-exist, got %v", r.err)
+	}
+	if p := h.n.Pending(); p != 0 {
+		t.Fatalf("%d rpcs still pending", p)
+	}
+}
+
+// TestRPCTimeoutLeavesNothingBehind times out many RPCs, then answers them
+// late, and checks that no callback and no goroutine is left.
+func TestRPCTimeoutLeavesNothingBehind(t *testing.T) {
+	h := newHarness(t, nil)
+	h.init()
+	before := runtime.NumGoroutine()
+
+	const calls = 200
+	var wg sync.WaitGroup
+	var timeouts atomic.Int64
+	for range calls {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Millisecond)
+			defer cancel()
+			if err := h.n.RPC(ctx, "n2", map[string]any{"type": "ping"}, nil); errors.Is(err, context.DeadlineExceeded) {
+				timeouts.Add(1)
+			}
+		}()
+	}
+	wg.Wait()
+	if timeouts.Load() != calls {
+		t.Fatalf("%d of %d calls timed out", timeouts.Load(), calls)
+	}
+	if p := h.n.Pending(); p != 0 {
+		t.Fatalf("%d callbacks left after timeouts", p)
+	}
+	// Late replies are dropped quietly.
+	for range calls {
+		req := h.next()
+		h.send(fmt.Sprintf(`{"src":"n2","dest":"n1","body":{"type":"pong","in_reply_to":%s}}`, req.Body["msg_id"]))
+	}
+	h.msg("c1", `{"type":"unknown","msg_id":1}`) // a marker: once answered, all late replies were read
+	h.next()
+
+	deadline := time.Now().Add(2 * time.Second)
+	for runtime.NumGoroutine() > before && time.Now().Before(deadline) {
+		time.Sleep(5 * time.Millisecond)
+	}
+	if after := runtime.NumGoroutine(); after > before {
+		t.Fatalf("goroutines: %d before, %d after", before, after)
+	}
+}
+
+// TestConcurrentSendsNeverInterleave sends from many goroutines and checks
+// every Write is exactly one whole message.
+func TestConcurrentSendsNeverInterleave(t *testing.T) {
+	h := newHarness(t, nil)
+	h.init()
+	const senders, each = 16, 200
+	var wg sync.WaitGroup
+	for s := range senders {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			for i := range each {
+				body := map[string]any{"type": "gossip", "s": s, "i": i, "pad": strings.Repeat("y", 100*s)}
+				if err := h.n.Send("n2", body); err != nil {
+					t.Error(err)
+					return
+				}
+			}
+		}()
+	}
+	wg.Wait()
+	seen := map[string]bool{}
+	for range senders * each {
+		m := h.next()
+		key := fmt.Sprint(m.Body["s"], "/", m.Body["i"])
+		if seen[key] {
+			t.Fatalf("message %s twice", key)
+		}
+		seen[key] = true
+	}
+	if h.out.partial {
+		t.Fatal("a Write carried other than exactly one line")
+	}
+}
+
+// TestEndOfInput checks that Run finishes in-flight handlers, fails RPCs
+// that can no longer get a reply, stops periodic tasks and returns nil.
+func TestEndOfInput(t *testing.T) {
+	var ticks atomic.Int64
+	release := make(chan struct{})
+	rpcErr := make(chan error, 1)
+	h := newHarness(t, func(n *Node) {
+		n.Handle("slow", func(context.Context, Message) (any, error) {
+			<-release
+			return map[string]any{"type": "slow_ok"}, nil
+		})
+		n.Handle("waits", func(ctx context.Context, _ Message) (any, error) {
+			err := n.RPC(ctx, "n2", map[string]any{"type": "ping"}, nil)
+			rpcErr <- err
+			return nil, err
+		})
+		n.Every(time.Millisecond, func(context.Context) { ticks.Add(1) })
+	})
+	h.init()
+	h.msg("c1", `{"type":"slow","msg_id":2}`)
+	h.msg("c1", `{"type":"waits","msg_id":3}`)
+	if got := h.next(); got.Body["type"] != "ping" {
+		t.Fatalf("want the handler's ping, got %s", got.Raw)
+	}
+	for ticks.Load() == 0 {
+		time.Sleep(time.Millisecond)
+	}
+	done := make(chan error, 1)
+	go func() { done <- h.close() }()
+	if err := <-rpcErr; !errors.Is(err, ErrInputClosed) {
+		t.Fatalf("rpc at end of input: %v", err)
+	}
+	close(release)
+	if err := <-done; err != nil {
+		t.Fatalf("Run returned %v", err)
+	}
+	got := map[string]bool{}
+	for range 2 {
+		m := h.next()
+		got[fmt.Sprint(m.Body["type"], m.Body["in_reply_to"])] = true
+	}
+	if !got["slow_ok2"] || !got["error3"] {
+		t.Fatalf("in-flight handlers not finished: %v", got)
+	}
+	stopped := ticks.Load()
+	time.Sleep(10 * time.Millisecond)
+	if ticks.Load() != stopped {
+		t.Fatal("periodic task still running after Run returned")
+	}
+}
+
+func TestHandleRejectsInitAndDuplicates(t *testing.T) {
+	n := New()
+	n.Handle("a", func(context.Context, Message) (any, error) { return nil, nil })
+	for _, typ := range []string{"a", "init"} {
+		func() {
+			defer func() {
+				if recover() == nil {
+					t.Errorf("Handle(%q) did not panic", typ)
+				}
+			}()
+			n.Handle(typ, func(context.Context, Message) (any, error) { return nil, nil })
+		}()
+	}
+}
+
+func TestSendRejectsNonObjects(t *testing.T) {
+	n := New(WithIO(strings.NewReader(""), &lineSink{lines: make(chan []byte, 1)}))
+	for _, body := range []any{42, "s", []int{1}, nil} {
+		if err := n.Send("n2", body); err == nil {
+			t.Errorf("Send(%v) succeeded", body)
+		}
+	}
+	if err := n.Send("n2", struct{}{}); err != nil {
+		t.Errorf("empty object: %v", err)
+	}
+}
+
+func TestReply(t *testing.T) {
+	h := newHarness(t, func(n *Node) {
+		n.Handle("later", func(_ context.Context, m Message) (any, error) {
+			go func() { _ = n.Reply(m, map[string]any{"type": "later_ok"}) }()
+			return nil, nil
+		})
+	})
+	h.init()
+	h.msg("c1", `{"type":"later","msg_id":42}`)
+	if got := h.next(); got.Body["in_reply_to"] != json.Number("42") || got.Dest != "c1" || got.Body["type"] != "later_ok" {
+		t.Fatalf("reply %s", got.Raw)
+	}
+}
