@@ -59,8 +59,10 @@ func TestKVClient(t *testing.T) {
 			reply:   `"type":"cas_ok"`,
 		},
 		{
-			name:    "cas precondition failed",
-			call:    func(ctx context.Context, n *Node) (any, error) { return nil, NewKV(n, LinKV).CAS(ctx, "k", 1, 2, false) },
+			name: "cas precondition failed",
+			call: func(ctx context.Context, n *Node) (any, error) {
+				return nil, NewKV(n, LinKV).CAS(ctx, "k", 1, 2, false)
+			},
 			wantReq: `{"from":1,"key":"k","to":2,"type":"cas"}`,
 			reply:   `"type":"error","code":22,"text":"expected 1, had 3"`,
 			wantErr: ErrPreconditionFailed,

@@ -1,6 +1,9 @@
 package sim
 
 import (
+	"fmt"
+	"slices"
+	"strconv"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -31,12 +34,103 @@ type Config struct {
 	Bin      string
 	NodeArgs []string
 
-	// Spec overrides the workload's default spec (tests of broken
-	// checkers); nil picks spec.New(Workload, cfg).
+	// Spec is the workload as the simulator sees it; Run needs it set.
+	// Package sim cannot pick it (package sim/spec imports sim): the
+	// callers sim/simtest and sim/cli resolve a nil Spec with
+	// spec.New(Workload, cfg.WithDefaults()). Tests of broken checkers or of
+	// the simulator itself set their own.
 	Spec Spec
 
-	Quiet         time.Duration // after the heal, before final reads; default 10s
+	Quiet         time.Duration // after the heal, before final reads; default 10s, negative for none
 	ClientTimeout time.Duration // a client gives up on a request after this; default 5s
+
+	// LogDir, when set, receives each node's log as <id>.log: the zerolog
+	// output of in-process nodes (level from GLOMERS_LOG, warn by default)
+	// or the stderr of processes. Empty discards node logs.
+	LogDir string
+}
+
+// WithDefaults returns c with every zero field that has a default set to
+// it, as documented on Config. Run applies it itself; callers use it to see
+// the run's real parameters (a Spec built from it, a summary).
+func (c Config) WithDefaults() Config {
+	if c.NodeCount <= 0 {
+		c.NodeCount = 5
+	}
+	if c.TimeLimit <= 0 {
+		c.TimeLimit = 60 * time.Second
+	}
+	if c.Rate <= 0 {
+		c.Rate = 5
+	}
+	if c.Concurrency <= 0 {
+		c.Concurrency = c.NodeCount
+	}
+	if c.LatencyDist == "" {
+		c.LatencyDist = "constant"
+	}
+	if c.NemesisInterval <= 0 {
+		c.NemesisInterval = 10 * time.Second
+	}
+	if c.Topology == "" {
+		c.Topology = "grid"
+	}
+	if c.MaxTxnLength <= 0 {
+		c.MaxTxnLength = 4
+	}
+	if c.MaxWritesPerKey <= 0 {
+		c.MaxWritesPerKey = 16
+	}
+	if c.Quiet == 0 {
+		c.Quiet = 10 * time.Second
+	}
+	if c.ClientTimeout <= 0 {
+		c.ClientTimeout = 5 * time.Second
+	}
+	return c
+}
+
+// validate checks a defaulted configuration.
+func (c Config) validate() error {
+	switch {
+	case c.Spec == nil:
+		return fmt.Errorf("config: no Spec for workload %q (resolve it with spec.New)", c.Workload)
+	case c.Setup == nil && c.Bin == "":
+		return fmt.Errorf("config: neither Setup nor Bin is set for workload %q", c.Workload)
+	case c.Latency < 0:
+		return fmt.Errorf("config: negative latency %v", c.Latency)
+	}
+	if _, err := newLatency(c.LatencyDist, c.Latency); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	for _, f := range c.Nemesis {
+		if f != "partition" {
+			return fmt.Errorf("config: unknown nemesis %q (only \"partition\")", f)
+		}
+	}
+	if _, _, err := c.availability(); err != nil {
+		return fmt.Errorf("config: %w", err)
+	}
+	return nil
+}
+
+// partitions reports whether the partition nemesis is on.
+func (c Config) partitions() bool { return slices.Contains(c.Nemesis, "partition") }
+
+// availability parses Availability: whether it is checked, and the least
+// fraction of load operations that must succeed (1 for "total").
+func (c Config) availability() (checked bool, min float64, err error) {
+	switch c.Availability {
+	case "":
+		return false, 0, nil
+	case "total":
+		return true, 1, nil
+	}
+	f, err := strconv.ParseFloat(c.Availability, 64)
+	if err != nil || f < 0 || f > 1 {
+		return false, 0, fmt.Errorf("availability %q is neither \"total\" nor a fraction in [0, 1]", c.Availability)
+	}
+	return true, f, nil
 }
 
 // Report is the outcome of a run: the verdict and Maelstrom's statistics.
@@ -52,8 +146,13 @@ type Report struct {
 	OpLatenciesMS     map[string]map[string]float64 `json:"op_latencies_ms"` // per request type: quantiles "0.5", "0.99", "1" of ok ops
 	Anomalies         []Anomaly                     `json:"anomalies"`
 	Stats             map[string]any                `json:"stats,omitempty"`
+	Nemesis           []NemesisEvent                `json:"nemesis"` // partitions started and healed, in order
 	VirtualSeconds    float64                       `json:"virtual_seconds"`
-	WallSeconds       float64                       `json:"wall_seconds"`
+
+	// WallSeconds is the real time the run took. Inside a synctest bubble
+	// Run sees only virtual time, so there it equals VirtualSeconds until
+	// the caller outside the bubble (sim/simtest, sim/cli) overwrites it.
+	WallSeconds float64 `json:"wall_seconds"`
 
 	History History `json:"-"`
 }
@@ -72,6 +171,20 @@ type NetStats struct {
 	All     MsgCount `json:"all"`
 	Clients MsgCount `json:"clients"`
 	Servers MsgCount `json:"servers"`
+
+	// Dropped counts messages lost to a partition (counted as sent above,
+	// like Maelstrom's journal); Unroutable those sent to no such node.
+	Dropped    int `json:"dropped"`
+	Unroutable int `json:"unroutable"`
+}
+
+// NemesisEvent is one action of the partition nemesis.
+type NemesisEvent struct {
+	At     float64 `json:"at_s"`   // seconds since the run began
+	Action string  `json:"action"` // "partition" or "heal"
+	Shape  string  `json:"shape,omitempty"`
+	// Grudge maps each node to the nodes it drops messages from.
+	Grudge map[string][]string `json:"grudge,omitempty"`
 }
 
 // MsgCount is a number of messages and that number per client operation.

@@ -71,7 +71,11 @@ func (s Status) String() string {
 
 // Op is one client operation: a request and how it ended.
 type Op struct {
-	Process  int             // client process number, from 0
+	// Process is the client process number, from 0. As in Jepsen, a
+	// process whose operation ended Info may still have it in flight, so
+	// its thread goes on as a fresh process: Process+Concurrency. The
+	// thread keeps its Client generator (told of the Info by Observe).
+	Process  int
 	Node     string          // server the request went to
 	Type     string          // request type ("broadcast", "read", "send", ...)
 	Req      json.RawMessage // request body as sent, without msg_id
