@@ -8,13 +8,18 @@ import (
 	"sort"
 
 	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/workloads/counter"
 	"github.com/glomers/glomers/workloads/echo"
+	"github.com/glomers/glomers/workloads/kafka"
 	"github.com/glomers/glomers/workloads/uniqueids"
 )
 
 var registry = map[string]node.SetupFunc{
 	"echo":       echo.Setup,
 	"unique-ids": uniqueids.Setup,
+	"g-counter":  counter.SetupGrowOnly,
+	"pn-counter": counter.SetupPN,
+	"kafka":      kafka.Setup,
 }
 
 // Lookup returns the setup function for a Maelstrom workload name.
