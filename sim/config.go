@@ -90,8 +90,10 @@ func (c Config) WithDefaults() Config {
 	return c
 }
 
-// validate checks a defaulted configuration.
-func (c Config) validate() error {
+// Validate reports what is wrong with a configuration (with its defaults
+// applied) before a run: what Run would refuse.
+func (c Config) Validate() error {
+	c = c.WithDefaults()
 	switch {
 	case c.Spec == nil:
 		return fmt.Errorf("config: no Spec for workload %q (resolve it with spec.New)", c.Workload)

@@ -1,0 +1,242 @@
+// Package cli is the simulator's command line, `scripts/sim`: it takes
+// `maelstrom test`'s flags, runs one simulated test and prints Maelstrom's
+// kind of summary, or the report as JSON.
+//
+// Virtual time needs testing/synctest, which only test binaries may use,
+// so the command is this package's test binary: TestCLI calls Main inside
+// a synctest bubble when scripts/sim runs it (EnvCLI set), and skips
+// otherwise. Main itself is ordinary code that takes the bubble as a
+// function, so it is unit-tested like any other. With --bin the nodes are
+// real processes and the run is in real time, outside any bubble.
+package cli
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"maps"
+	"math/rand/v2"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/spec"
+	"github.com/glomers/glomers/workloads"
+)
+
+// EnvCLI is set by scripts/sim to make TestCLI run the command.
+const EnvCLI = "GLOMERS_SIM_CLI"
+
+// Exit statuses.
+const (
+	ExitValid   = 0 // the run was valid
+	ExitInvalid = 1 // the run was invalid or could not happen
+	ExitUsage   = 2 // bad flags
+)
+
+// Main runs the command with args (without the program name), writing the
+// summary or the JSON report to stdout and errors to stderr, and returns
+// the exit status. virtual, when not nil, runs a function inside a
+// synctest bubble; runs of in-process nodes go through it, runs of --bin
+// processes never do.
+func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
+	cfg, asJSON, err := parse(args, stderr)
+	if errors.Is(err, flag.ErrHelp) {
+		return ExitValid
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sim: %v\n", err)
+		return ExitUsage
+	}
+
+	var rep *sim.Report
+	run := func() { rep, err = sim.Run(context.Background(), cfg) }
+	start := time.Now()
+	if virtual != nil && cfg.Bin == "" {
+		virtual(run)
+	} else {
+		run()
+	}
+	if err != nil {
+		fmt.Fprintf(stderr, "sim: %v\n", err)
+		return ExitInvalid
+	}
+	rep.WallSeconds = time.Since(start).Seconds()
+
+	if asJSON {
+		enc := json.NewEncoder(stdout)
+		enc.SetIndent("", "  ")
+		if err := enc.Encode(rep); err != nil {
+			fmt.Fprintf(stderr, "sim: %v\n", err)
+			return ExitInvalid
+		}
+	} else {
+		printSummary(stdout, cfg, rep)
+	}
+	if !rep.Valid {
+		return ExitInvalid
+	}
+	return ExitValid
+}
+
+// parse turns Maelstrom's test flags into a configuration with its spec
+// and node setup resolved.
+func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err error) {
+	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var (
+		timeLimit, latency, interval float64
+		concurrency, nemesis, models string
+		seed                         int64
+	)
+	fs.StringVar(&cfg.Workload, "workload", "", "workload `name`: "+strings.Join(workloads.Names(), ", "))
+	fs.StringVar(&cfg.Workload, "w", "", "short for --workload")
+	fs.IntVar(&cfg.NodeCount, "node-count", 5, "server nodes n0…n{N-1}")
+	fs.Float64Var(&timeLimit, "time-limit", 60, "`seconds` of client load")
+	fs.Float64Var(&cfg.Rate, "rate", 5, "client requests per second, in total")
+	fs.StringVar(&concurrency, "concurrency", "1n", "client processes: a number, or `k`n for k per node")
+	fs.Float64Var(&latency, "latency", 0, "mean node↔node and node↔service latency in `ms`")
+	fs.StringVar(&cfg.LatencyDist, "latency-dist", "constant", "latency distribution: constant, uniform, exponential")
+	fs.StringVar(&nemesis, "nemesis", "", "faults, comma-separated: partition")
+	fs.Float64Var(&interval, "nemesis-interval", 10, "mean `seconds` between nemesis actions")
+	fs.StringVar(&cfg.Topology, "topology", "grid", "broadcast's suggested topology: grid, line, tree, tree2, tree3, tree4, total")
+	fs.StringVar(&cfg.Availability, "availability", "", "\"total\" or the least fraction of requests that must succeed")
+	fs.StringVar(&models, "consistency-models", "", "txn consistency models, comma-separated")
+	fs.IntVar(&cfg.KeyCount, "key-count", 0, "keys for kafka and txn (0: the workload's default)")
+	fs.IntVar(&cfg.MaxTxnLength, "max-txn-length", 4, "most operations per txn")
+	fs.IntVar(&cfg.MaxWritesPerKey, "max-writes-per-key", 16, "most writes per txn key")
+	fs.Int64Var(&seed, "seed", 0, "random seed (default: a random one, reported)")
+	fs.StringVar(&cfg.Bin, "bin", "", "run this node binary as processes, in real time, instead of in-process nodes in virtual time")
+	fs.StringVar(&cfg.LogDir, "log-dir", "", "write each node's log to `dir`/<node>.log")
+	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	fs.Usage = func() {
+		fmt.Fprintf(stderr, "usage: scripts/sim -w WORKLOAD [flags] [-- node args]\n")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		return cfg, false, err
+	}
+	if rest := fs.Args(); len(rest) > 0 {
+		if used := len(args) - len(rest); used == 0 || args[used-1] != "--" {
+			return cfg, false, fmt.Errorf("unexpected argument %q (node arguments go after --)", rest[0])
+		}
+		cfg.NodeArgs = rest
+	}
+
+	set := map[string]bool{}
+	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	cfg.Seed = seed
+	if !set["seed"] {
+		cfg.Seed = rand.Int64()
+	}
+	switch {
+	case cfg.Workload == "":
+		return cfg, false, errors.New("no workload (-w)")
+	case cfg.NodeCount < 1:
+		return cfg, false, fmt.Errorf("--node-count %d: need at least one node", cfg.NodeCount)
+	case timeLimit <= 0 || cfg.Rate <= 0 || latency < 0 || interval <= 0:
+		return cfg, false, errors.New("--time-limit, --rate and --nemesis-interval must be positive, --latency not negative")
+	}
+	cfg.TimeLimit = seconds(timeLimit)
+	cfg.NemesisInterval = seconds(interval)
+	cfg.Latency = time.Duration(latency * float64(time.Millisecond))
+	if cfg.Concurrency, err = parseConcurrency(concurrency, cfg.NodeCount); err != nil {
+		return cfg, false, err
+	}
+	cfg.Nemesis = splitList(nemesis)
+	cfg.Consistency = splitList(models)
+	for _, f := range cfg.Nemesis {
+		if f != "partition" {
+			return cfg, false, fmt.Errorf("--nemesis %q: the only fault is partition", f)
+		}
+	}
+	if cfg.Bin == "" {
+		setup, ok := workloads.Lookup(cfg.Workload)
+		if !ok {
+			return cfg, false, fmt.Errorf("no in-process node for workload %q (have %s; or give --bin)", cfg.Workload, strings.Join(workloads.Names(), ", "))
+		}
+		cfg.Setup = setup
+	}
+	if cfg.Spec, err = spec.New(cfg.Workload, cfg.WithDefaults()); err != nil {
+		return cfg, false, err
+	}
+	return cfg, asJSON, cfg.Validate()
+}
+
+func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+// parseConcurrency reads "8" or "2n" (two per node).
+func parseConcurrency(s string, nodes int) (int, error) {
+	per, isPerNode := strings.CutSuffix(s, "n")
+	n, err := strconv.Atoi(per)
+	if err != nil || n < 1 {
+		return 0, fmt.Errorf("--concurrency %q: want a positive number, or kn for k per node", s)
+	}
+	if isPerNode {
+		n *= nodes
+	}
+	return n, nil
+}
+
+func splitList(s string) []string {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		if f = strings.TrimSpace(f); f != "" {
+			out = append(out, f)
+		}
+	}
+	return out
+}
+
+// printSummary writes a human summary of the run, ending like Maelstrom
+// with the verdict.
+func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
+	cfg = cfg.WithDefaults()
+	mode := "in-process nodes"
+	if cfg.Bin != "" {
+		mode = cfg.Bin
+	}
+	fmt.Fprintf(w, "workload    %s on %d nodes (%s), seed %d\n", rep.Workload, cfg.NodeCount, mode, rep.Seed)
+	fmt.Fprintf(w, "load        %v at %g req/s, %d clients, latency %v %s, nemesis %v\n",
+		cfg.TimeLimit, cfg.Rate, cfg.Concurrency, cfg.Latency, cfg.LatencyDist, cfg.Nemesis)
+	o := rep.Ops
+	fmt.Fprintf(w, "ops         %d invoked: %d ok, %d fail, %d info; availability %.4f\n", o.Invoked, o.OK, o.Fail, o.Info, rep.Availability)
+	n := rep.Net
+	fmt.Fprintf(w, "net         all %d msgs (%.2f/op), clients %d (%.2f/op), servers %d (%.2f/op); %d lost to partitions\n",
+		n.All.Msgs, n.All.MsgsPerOp, n.Clients.Msgs, n.Clients.MsgsPerOp, n.Servers.Msgs, n.Servers.MsgsPerOp, n.Dropped)
+	for _, typ := range slices.Sorted(maps.Keys(rep.OpLatenciesMS)) {
+		q := rep.OpLatenciesMS[typ]
+		fmt.Fprintf(w, "latency     %-12s ok ops: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", typ, q["0.5"], q["0.99"], q["1"])
+	}
+	if sl := rep.StableLatenciesMS; sl != nil {
+		fmt.Fprintf(w, "stable      latency ms: 0 %.0f, 0.5 %.0f, 0.95 %.0f, 0.99 %.0f, 1 %.0f\n", sl["0"], sl["0.5"], sl["0.95"], sl["0.99"], sl["1"])
+	}
+	if len(rep.Stats) > 0 {
+		b, _ := json.Marshal(rep.Stats)
+		fmt.Fprintf(w, "stats       %s\n", b)
+	}
+	if len(rep.Nemesis) > 0 {
+		var shapes []string
+		for _, e := range rep.Nemesis {
+			if e.Action == "partition" {
+				shapes = append(shapes, fmt.Sprintf("%s@%.1fs", e.Shape, e.At))
+			}
+		}
+		fmt.Fprintf(w, "nemesis     %d partitions: %s\n", len(shapes), strings.Join(shapes, " "))
+	}
+	fmt.Fprintf(w, "time        %.1f s simulated, %.2f s wall\n", rep.VirtualSeconds, rep.WallSeconds)
+	for _, a := range rep.Anomalies {
+		fmt.Fprintf(w, "anomaly     %s: %s\n", a.Kind, a.Detail)
+	}
+	fmt.Fprintln(w)
+	if rep.Valid {
+		fmt.Fprintln(w, "Everything looks good! ヽ(‘ー`)ノ")
+	} else {
+		fmt.Fprintln(w, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
+	}
+}

@@ -1,0 +1,128 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"math/rand/v2"
+	"os"
+	"sync"
+	"testing"
+	"testing/synctest"
+	"time"
+
+	"github.com/glomers/glomers/node"
+)
+
+// fakeSpec sends requests of one type with a unique "echo" payload, and
+// judges nothing unless check is set.
+type fakeSpec struct {
+	typ      string
+	preamble map[string]Body
+	final    []Body
+	check    func(History) Result
+
+	mu       sync.Mutex
+	observed []Op
+}
+
+func (s *fakeSpec) Preamble([]string) map[string]Body { return s.preamble }
+
+func (s *fakeSpec) NewClient(p int, _ string, _ *rand.Rand) Client {
+	return &fakeClient{s: s, p: p}
+}
+
+func (s *fakeSpec) Check(h History) Result {
+	if s.check != nil {
+		return s.check(h)
+	}
+	return Result{Valid: true}
+}
+
+type fakeClient struct {
+	s *fakeSpec
+	p int
+	n int
+}
+
+func (c *fakeClient) Next() Body {
+	c.n++
+	return map[string]any{"type": c.s.typ, "echo": []int{c.p, c.n}}
+}
+
+func (c *fakeClient) Observe(op Op) {
+	c.s.mu.Lock()
+	c.s.observed = append(c.s.observed, op)
+	c.s.mu.Unlock()
+}
+
+func (c *fakeClient) Final() []Body { return c.s.final }
+
+// echoSetup answers echo like challenge 1, and "gossip" (sent to every
+// other node) after each echo when gossip is true.
+func echoSetup(gossip bool) node.SetupFunc {
+	return func(n *node.Node, _ []string) error {
+		n.Handle("echo", func(_ context.Context, m node.Message) (any, error) {
+			var req struct {
+				Echo json.RawMessage `json:"echo"`
+			}
+			if err := node.Decode(m.Body, &req); err != nil {
+				return nil, err
+			}
+			if gossip {
+				for _, id := range n.NodeIDs() {
+					if id != n.ID() {
+						_ = n.Send(id, map[string]any{"type": "gossip", "echo": req.Echo})
+					}
+				}
+			}
+			return map[string]any{"type": "echo_ok", "echo": req.Echo}, nil
+		})
+		n.Handle("gossip", func(context.Context, node.Message) (any, error) { return nil, nil })
+		return nil
+	}
+}
+
+// replySetup answers "echo" with whatever reply returns (nil: no answer).
+func replySetup(reply func(ctx context.Context, n *node.Node) (any, error)) node.SetupFunc {
+	return func(n *node.Node, _ []string) error {
+		n.Handle("echo", func(ctx context.Context, _ node.Message) (any, error) { return reply(ctx, n) })
+		return nil
+	}
+}
+
+// virtualRun runs cfg in a synctest bubble and fails the test on an error.
+func virtualRun(t *testing.T, cfg Config) *Report {
+	t.Helper()
+	var rep *Report
+	var err error
+	syncRun(t, func(ctx context.Context) { rep, err = Run(ctx, cfg) })
+	if err != nil {
+		t.Fatalf("Run: %v", err)
+	}
+	t.Logf("%s", rep.Summary())
+	return rep
+}
+
+// small is a short, quick configuration: 2 s of load at 10 req/s.
+func small(setup node.SetupFunc, s Spec) Config {
+	return Config{Workload: "fake", NodeCount: 3, TimeLimit: 2 * time.Second, Rate: 10,
+		Quiet: time.Second, Setup: setup, Spec: s}
+}
+
+// syncRun runs f in a synctest bubble with the bubble's context.
+func syncRun(t *testing.T, f func(ctx context.Context)) {
+	t.Helper()
+	synctest.Test(t, func(t *testing.T) { f(t.Context()) })
+}
+
+// nodeEnv makes this test binary act as an echo node binary, for tests of
+// Config.Bin.
+const nodeEnv = "GLOMERS_SIM_TEST_NODE"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(nodeEnv) != "" {
+		node.Main(echoSetup(true))
+		return
+	}
+	os.Exit(m.Run())
+}

@@ -1,0 +1,309 @@
+package sim
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"os"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/glomers/glomers/node"
+)
+
+func TestEchoRunCountsLikeMaelstrom(t *testing.T) {
+	for _, gossip := range []bool{false, true} {
+		t.Run(fmt.Sprintf("gossip=%v", gossip), func(t *testing.T) {
+			s := &fakeSpec{typ: "echo", final: []Body{map[string]any{"type": "echo", "echo": "last"}}}
+			cfg := small(echoSetup(gossip), s)
+			cfg.Latency = 10 * time.Millisecond
+			rep := virtualRun(t, cfg)
+			if !rep.Valid || rep.Ops.Invoked == 0 || rep.Ops.OK != rep.Ops.Invoked || rep.Availability != 1 {
+				t.Fatalf("want every op ok and a valid run, got %+v", rep)
+			}
+			// About rate × time load ops, plus one final op per client.
+			if load := rep.Ops.Invoked - cfg.NodeCount; load < 10 || load > 30 {
+				t.Errorf("%d load ops in 2 s at 10/s", load)
+			}
+			// Each op is a request and a reply; init is too. Servers talk
+			// only when gossiping: one message to each other node per echo.
+			ops, n := rep.Ops.Invoked, cfg.NodeCount
+			wantClients := 2*ops + 2*n
+			wantServers := 0
+			if gossip {
+				wantServers = ops * (n - 1)
+			}
+			net := rep.Net
+			if net.Clients.Msgs != wantClients || net.Servers.Msgs != wantServers || net.All.Msgs != wantClients+wantServers {
+				t.Errorf("net %+v, want clients %d servers %d", net, wantClients, wantServers)
+			}
+			if got, want := net.All.MsgsPerOp, float64(wantClients+wantServers)/float64(ops); got != want {
+				t.Errorf("msgs-per-op %v, want %v", got, want)
+			}
+			if len(s.observed) != ops {
+				t.Errorf("clients observed %d ops, want %d", len(s.observed), ops)
+			}
+			finals := 0
+			for _, op := range rep.History {
+				if op.Final {
+					finals++
+					if op.Invoke < cfg.TimeLimit+cfg.Quiet {
+						t.Errorf("final op invoked at %v, before load and quiet ended", op.Invoke)
+					}
+				}
+			}
+			if finals != n {
+				t.Errorf("%d final ops, want one per client (%d)", finals, n)
+			}
+			if q := rep.OpLatenciesMS["echo"]; q == nil || q["1"] != 0 {
+				t.Errorf("client links have no latency, got echo latencies %v", q)
+			}
+		})
+	}
+}
+
+func TestOutcomes(t *testing.T) {
+	tests := []struct {
+		name   string
+		reply  func(ctx context.Context, n *node.Node) (any, error)
+		status Status
+		code   int
+		took   time.Duration // how long each op takes, when it times out
+	}{
+		{"ok", func(context.Context, *node.Node) (any, error) { return map[string]string{"type": "echo_ok"}, nil }, OK, 0, 0},
+		{"definite error fails", func(context.Context, *node.Node) (any, error) { return nil, node.ErrKeyDoesNotExist }, Fail, 20, 0},
+		{"crash is indefinite", func(context.Context, *node.Node) (any, error) { return nil, node.ErrCrash }, Info, 13, 0},
+		{"timeout code is indefinite", func(context.Context, *node.Node) (any, error) { return nil, node.ErrTimeout }, Info, 0, 0},
+		{"private code is indefinite", func(context.Context, *node.Node) (any, error) { return nil, node.NewError(1001, "mine") }, Info, 1001, 0},
+		{"no reply times out", func(context.Context, *node.Node) (any, error) { return nil, nil }, Info, 0, 5 * time.Second},
+		{"slow reply times out", func(ctx context.Context, _ *node.Node) (any, error) {
+			time.Sleep(6 * time.Second)
+			return map[string]string{"type": "echo_ok"}, nil
+		}, Info, 0, 5 * time.Second},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := small(replySetup(tc.reply), &fakeSpec{typ: "echo"})
+			cfg.NodeCount, cfg.Concurrency = 1, 2
+			rep := virtualRun(t, cfg)
+			if len(rep.History) == 0 {
+				t.Fatal("empty history")
+			}
+			procs := map[int]bool{}
+			for _, op := range rep.History {
+				if op.Status != tc.status || op.ErrCode != tc.code {
+					t.Fatalf("op %+v: want status %v code %d", op, tc.status, tc.code)
+				}
+				procs[op.Process] = true
+			}
+			if tc.status == OK && !rep.Valid {
+				t.Errorf("an all-ok run is invalid: %v", rep.Anomalies)
+			}
+			if tc.status != OK && (rep.Valid || rep.Anomalies[0].Kind != "never-ok") {
+				t.Errorf("a run where echo never succeeded must be invalid with never-ok, got %v", rep.Anomalies)
+			}
+			// After an Info op a thread goes on as a fresh process.
+			if tc.status == Info && len(procs) != len(rep.History) {
+				t.Errorf("%d processes for %d info ops; each should take a fresh one", len(procs), len(rep.History))
+			}
+			if tc.status != Info && len(procs) != cfg.Concurrency {
+				t.Errorf("processes %v, want one per client", procs)
+			}
+			if tc.took > 0 {
+				for _, op := range rep.History {
+					if d := op.Complete - op.Invoke; d != tc.took {
+						t.Fatalf("timed-out op took %v, want the client timeout %v", d, tc.took)
+					}
+				}
+			}
+		})
+	}
+}
+
+func TestAvailability(t *testing.T) {
+	// Every other echo fails definitely: availability one half.
+	var calls atomic.Int64
+	reply := func(context.Context, *node.Node) (any, error) {
+		if calls.Add(1)%2 == 0 {
+			return nil, node.ErrTemporarilyUnavailable
+		}
+		return map[string]string{"type": "echo_ok"}, nil
+	}
+	for _, tc := range []struct {
+		avail string
+		valid bool
+	}{{"", true}, {"0.4", true}, {"0.6", false}, {"total", false}} {
+		t.Run(tc.avail, func(t *testing.T) {
+			cfg := small(replySetup(reply), &fakeSpec{typ: "echo"})
+			cfg.NodeCount, cfg.Availability = 1, tc.avail
+			rep := virtualRun(t, cfg)
+			if rep.Availability < 0.4 || rep.Availability > 0.6 {
+				t.Fatalf("availability %v, want about 0.5", rep.Availability)
+			}
+			if rep.Valid != tc.valid {
+				t.Errorf("valid %v, want %v (anomalies %v)", rep.Valid, tc.valid, rep.Anomalies)
+			}
+		})
+	}
+}
+
+func TestServiceLatency(t *testing.T) {
+	// A node that asks lin-tso for a timestamp: the op takes the request's
+	// latency and the reply's, exactly, in virtual time.
+	reply := func(ctx context.Context, n *node.Node) (any, error) {
+		var resp struct {
+			TS int64 `json:"ts"`
+		}
+		if err := n.RPC(ctx, node.LinTSO, map[string]string{"type": "ts"}, &resp); err != nil {
+			return nil, err
+		}
+		return map[string]any{"type": "echo_ok", "ts": resp.TS}, nil
+	}
+	cfg := small(replySetup(reply), &fakeSpec{typ: "echo"})
+	cfg.Latency = 100 * time.Millisecond
+	rep := virtualRun(t, cfg)
+	if !rep.Valid {
+		t.Fatalf("invalid: %v", rep.Anomalies)
+	}
+	for _, op := range rep.History {
+		if d := op.Complete - op.Invoke; d != 200*time.Millisecond {
+			t.Fatalf("op %s took %v, want 2 × 100 ms", op.Resp, d)
+		}
+	}
+	if got, want := rep.Net.Servers.Msgs, 2*rep.Ops.Invoked; got != want {
+		t.Errorf("service traffic: %d server msgs, want %d (request and reply per op)", got, want)
+	}
+}
+
+func TestPreambleAndSetupErrors(t *testing.T) {
+	topo := map[string]Body{"n0": map[string]string{"type": "topology"}}
+	cfg := small(echoSetup(false), &fakeSpec{typ: "echo", preamble: topo})
+	var err error
+	synctestRun(t, cfg, &err)
+	if err == nil {
+		t.Fatal("a preamble request answered with an error must fail the run")
+	}
+	t.Logf("as expected: %v", err)
+
+	cfg = small(func(*node.Node, []string) error { return fmt.Errorf("bad args") }, &fakeSpec{typ: "echo"})
+	synctestRun(t, cfg, &err)
+	if err == nil {
+		t.Fatal("a failing setup must fail the run")
+	}
+
+	cfg = small(echoSetup(false), nil)
+	synctestRun(t, cfg, &err)
+	if err == nil {
+		t.Fatal("a nil spec must fail the run")
+	}
+}
+
+func TestSpecVerdictAndStats(t *testing.T) {
+	s := &fakeSpec{typ: "echo", check: func(h History) Result {
+		return Result{Valid: false, Anomalies: []Anomaly{{Kind: "lost", Detail: "x"}},
+			StableLatencies: map[string]float64{"0": 1, "0.5": 2, "0.95": 3, "0.99": 4, "1": 5}}
+	}}
+	rep := virtualRun(t, small(echoSetup(false), s))
+	if rep.Valid || len(rep.Anomalies) != 1 || rep.Anomalies[0].Kind != "lost" || rep.StableLatenciesMS["1"] != 5 {
+		t.Fatalf("report does not carry the spec's verdict: %+v", rep)
+	}
+	b, err := json.Marshal(rep)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var m map[string]any
+	if err := json.Unmarshal(b, &m); err != nil {
+		t.Fatal(err)
+	}
+	for _, k := range []string{"workload", "valid", "seed", "ops", "availability", "net", "stable_latencies_ms", "anomalies", "virtual_seconds", "wall_seconds"} {
+		if _, ok := m[k]; !ok {
+			t.Errorf("report JSON lacks %q: %s", k, b)
+		}
+	}
+}
+
+func TestVirtualTwentySeconds(t *testing.T) {
+	start := time.Now()
+	cfg := Config{Workload: "fake", NodeCount: 5, TimeLimit: 20 * time.Second, Rate: 100,
+		Latency: 100 * time.Millisecond, Setup: echoSetup(true), Spec: &fakeSpec{typ: "echo"}}
+	rep := virtualRun(t, cfg)
+	if !rep.Valid {
+		t.Fatalf("invalid: %v", rep.Anomalies)
+	}
+	if rep.VirtualSeconds < 30 {
+		t.Errorf("virtual %v s, want the 20 s load and 10 s quiet", rep.VirtualSeconds)
+	}
+	t.Logf("20 s of load took %v of wall time", time.Since(start))
+}
+
+// synctestRun runs cfg in a bubble and stores Run's error.
+func synctestRun(t *testing.T, cfg Config, err *error) {
+	t.Helper()
+	*err = nil
+	syncRun(t, func(ctx context.Context) { _, *err = Run(ctx, cfg) })
+}
+
+func TestPartitionNemesis(t *testing.T) {
+	cfg := small(echoSetup(true), &fakeSpec{typ: "echo"})
+	cfg.NodeCount, cfg.TimeLimit, cfg.Rate = 5, 20*time.Second, 20
+	cfg.Nemesis, cfg.NemesisInterval = []string{"partition"}, 2*time.Second
+	cfg.Latency = 10 * time.Millisecond
+	rep := virtualRun(t, cfg)
+	if !rep.Valid {
+		t.Fatalf("clients stay connected, so every echo succeeds: %v", rep.Anomalies)
+	}
+	ev := rep.Nemesis
+	if len(ev) < 4 || ev[len(ev)-1].Action != "heal" {
+		t.Fatalf("want several partitions and a final heal, got %+v", ev)
+	}
+	for i, e := range ev {
+		want := "partition"
+		if i%2 == 1 {
+			want = "heal"
+		}
+		if e.Action != want || e.At > cfg.TimeLimit.Seconds()+1e-9 || (want == "partition" && len(e.Grudge) == 0) {
+			t.Errorf("event %d: %+v, want a %s within the load", i, e, want)
+		}
+	}
+	if rep.Net.Dropped == 0 {
+		t.Error("partitions dropped no gossip")
+	}
+	if got := rep.Net.Servers.Msgs; got != rep.Ops.Invoked*(cfg.NodeCount-1) {
+		t.Errorf("dropped messages must still count as sent: %d server msgs for %d ops", got, rep.Ops.Invoked)
+	}
+}
+
+func TestSameSeedSameRun(t *testing.T) {
+	cfg := small(echoSetup(true), &fakeSpec{typ: "echo"})
+	cfg.Nemesis, cfg.NemesisInterval, cfg.Seed = []string{"partition"}, time.Second, 42
+	a, b := virtualRun(t, cfg), virtualRun(t, cfg)
+	if len(a.History) != len(b.History) || fmt.Sprint(a.Nemesis) != fmt.Sprint(b.Nemesis) {
+		t.Errorf("same seed, different runs: %d vs %d ops, nemesis %v vs %v", len(a.History), len(b.History), a.Nemesis, b.Nemesis)
+	}
+	for i := range a.History {
+		if a.History[i].Invoke != b.History[i].Invoke {
+			t.Fatalf("op %d invoked at %v and %v", i, a.History[i].Invoke, b.History[i].Invoke)
+		}
+	}
+}
+
+func TestProcessNodes(t *testing.T) {
+	// Real processes in real time: this test binary acting as a node.
+	t.Setenv(nodeEnv, "1")
+	cfg := Config{Workload: "fake", NodeCount: 3, TimeLimit: time.Second, Rate: 50, Quiet: -1,
+		Latency: time.Millisecond, Bin: os.Args[0], LogDir: t.TempDir(), Spec: &fakeSpec{typ: "echo"}}
+	rep, err := Run(t.Context(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Log(rep.Summary())
+	if !rep.Valid || rep.Ops.OK < 20 || rep.Net.Servers.Msgs != 2*rep.Ops.Invoked {
+		t.Errorf("want a valid run of about 50 echoes, each gossiped to 2 nodes: %s", rep.Summary())
+	}
+
+	cfg.Bin = "/nonexistent/node"
+	if _, err := Run(t.Context(), cfg); err == nil {
+		t.Error("a binary that does not start must fail the run")
+	}
+}
