@@ -1,0 +1,88 @@
+// Package spec holds, for each Maelstrom workload the simulator runs, the
+// client generator and the checker (sim.Spec), modelled on Maelstrom 0.2's
+// workloads (src/maelstrom/workload/*.clj) and the Jepsen checkers they use.
+// New picks one by workload name; txn-rw-register lives in package
+// sim/spec/txn. Clients are deterministic given their rng, except for
+// values shared through the Spec (broadcast values, kafka keys and
+// messages), which depend on the order clients ask for them.
+//
+// Every checker is a pure function of the history. Anomalies are listed at
+// most ten per kind (the rest summed up); figures go to Result.Stats.
+//
+// echo: `echo{echo:"Please echo N"}`, N < 128. Every echo must come back ok
+// with the same payload (compared as canonical JSON). As in Maelstrom, whose
+// checker compares each completion with its invocation, an echo that failed
+// or timed out is an anomaly too ("unanswered").
+//
+// unique-ids: `generate` only. Ids of ok replies are compared as canonical
+// JSON (numbers kept as written, so integers compare exactly and 1, 1.0
+// and "1" are three ids; object keys sorted). Any id seen twice is a
+// "duplicate-id" naming the id and the ops.
+//
+// broadcast, g-set: adds of 0, 1, 2, … (shared by all clients) and reads,
+// half each; one final read per client; broadcast first sends every node
+// the topology map (Maelstrom's grid, line, tree/tree2/tree3/tree4 or
+// total, same shapes and neighbour order). The checker is Jepsen's
+// set-full: per value, the last-invoked read containing it and the
+// last-invoked read lacking it (among reads that completed after the add
+// began) decide whether it is stable, lost or never read; the stable
+// latency is from the value's known time (ack, or first read showing it)
+// to the invocation of the last read lacking it, with Jepsen's quantiles.
+// Differences, all stricter: a value known before the final reads began
+// must be in every ok final read (set-full only looks at the last-invoked
+// one, so a node that never got a value can pass if another node's final
+// read was invoked later); a read of a value never added is "unexpected"
+// (set-full ignores it); no stable value at all ("nothing-stable") is
+// invalid, where Maelstrom says :unknown, which it does not count as valid.
+//
+// g-counter, pn-counter: `add{delta}` with delta uniform in [-5, 4] (pn) or
+// [0, 4] (g) and reads, half each, one final read per client. Only ok
+// final reads are judged: each must be the sum of ok adds plus the deltas
+// of some subset of indeterminate (info) adds ("wrong-final-read", with the
+// acceptable values). The subset sums are exact, like Maelstrom's range
+// set: a bitset of reachable sums built by shift-or, O(adds × spread/64);
+// past a spread of 2^24 it falls back to the hull [min, max] and says so
+// in Stats. Non-final reads are only counted: those outside [Σ negative,
+// Σ positive] of the adds invoked before they completed go to Stats.
+//
+// kafka: clients follow Maelstrom's (Jepsen's kafka workload, assign mode):
+// keys are integers as strings, a few in rotation (3 by default, picked
+// with exponential odds), each retired after MaxWritesPerKey (16) sends;
+// messages are unique integers. A client sends or polls with equal odds,
+// polls its assigned keys from its own positions, commits the highest
+// offset each poll returned (Maelstrom does it inside the poll op; here it
+// is the client's next op), reassigns itself 1 op in 64 (new keys start
+// at their committed offset, kept keys keep their position, and a third
+// of the time keys it sent to but has not polled join in), and crashes
+// every 0–20 s (mean 10 s; Maelstrom crashes a client about every 30 s):
+// it forgets its positions and resumes from list_committed_offsets. Final:
+// each client polls every key anyone has seen from offset 0, continuing
+// where each reply left off, until it reaches the highest offset known
+// (at most 8 polls; Maelstrom polls for up to 10 s). The final requests are
+// encoded lazily, so the core must marshal each one when it sends it.
+//
+// The kafka checker builds each key's log from ok sends and ok polls and
+// reports, as Jepsen's kafka checker does: "inconsistent-offsets" (one
+// offset, two messages), "duplicate" (one message, two offsets),
+// "lost-write" (an acknowledged message never polled although a poll
+// returned its offset or a later one), "unseen" (an acknowledged message
+// no poll ever returned), "aborted-read" (a polled message whose send
+// failed), "unexpected-message" (never sent to that key),
+// "nonmonotonic-send" (a client's successive ok sends to a key not getting
+// increasing offsets). Polls are judged against the offsets they asked
+// for, which is what the poll contract promises: per key, offsets strictly
+// increase ("nonmonotonic-poll", also when the first is below the asked
+// offset) and no offset known to hold a message lies between the asked
+// offset and the first returned, or between two returned ("poll-skip").
+// For this client that is Jepsen's per-process skip and nonmonotonic check,
+// since each poll asks from where the last one ended; unlike Jepsen it
+// also applies right after a reassignment or crash. Committed offsets:
+// list_committed_offsets may return a lower offset than was committed
+// (Maelstrom allows a fresh consumer to start lower), so regressions are
+// only counted in Stats; it must not return more than one past the highest
+// offset any commit request sent before it asked for
+// ("committed-offset-ahead"), since consumers would then skip messages no
+// one processed. Not checked: Jepsen's transactional anomalies (G0, G1c,
+// precommitted reads), which need multi-op transactions Maelstrom's kafka
+// workload does not send.
+package spec
