@@ -1,0 +1,48 @@
+package kafka
+
+import (
+	"testing"
+	"time"
+
+	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/simtest"
+)
+
+// TestSimulated runs the kafka workload in the simulator: challenge 5a's
+// single node, 5b/5c's two nodes, and two nodes with latency and with
+// partitions. Runs are shorter than the challenges' 20 s to stay quick under
+// -race; the figures are measured with scripts/sim (see the report).
+func TestSimulated(t *testing.T) {
+	tests := []struct {
+		name string
+		cfg  sim.Config
+	}{
+		{"5a one node", sim.Config{NodeCount: 1}},
+		{"5b two nodes", sim.Config{NodeCount: 2}},
+		{"latency 100", sim.Config{NodeCount: 2, Latency: 100 * time.Millisecond, Rate: 100}},
+		{"partition", sim.Config{NodeCount: 2, Nemesis: []string{"partition"}, NemesisInterval: 2 * time.Second}},
+		{"three nodes, partition, exponential latency", sim.Config{NodeCount: 3, Nemesis: []string{"partition"}, NemesisInterval: 2 * time.Second,
+			Rate: 300, Latency: 10 * time.Millisecond, LatencyDist: "exponential"}},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			cfg := tc.cfg
+			cfg.Workload = "kafka"
+			cfg.Setup = Setup
+			cfg.Concurrency = 2 * cfg.NodeCount
+			cfg.TimeLimit = 4 * time.Second
+			cfg.Quiet = 2 * time.Second
+			if cfg.Rate == 0 {
+				cfg.Rate = 1000
+			}
+			cfg.Seed = 7
+			rep := simtest.Run(t, cfg)
+			if !rep.Valid {
+				t.Fatalf("invalid run: %+v", rep.Anomalies)
+			}
+			if rep.Ops.OK == 0 {
+				t.Fatal("no operation succeeded")
+			}
+		})
+	}
+}
