@@ -8,6 +8,7 @@ import (
 	"sort"
 
 	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/workloads/broadcast"
 	"github.com/glomers/glomers/workloads/counter"
 	"github.com/glomers/glomers/workloads/echo"
 	"github.com/glomers/glomers/workloads/kafka"
@@ -17,6 +18,7 @@ import (
 var registry = map[string]node.SetupFunc{
 	"echo":       echo.Setup,
 	"unique-ids": uniqueids.Setup,
+	"broadcast":  broadcast.Setup,
 	"g-counter":  counter.SetupGrowOnly,
 	"pn-counter": counter.SetupPN,
 	"kafka":      kafka.Setup,
