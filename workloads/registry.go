@@ -12,16 +12,18 @@ import (
 	"github.com/glomers/glomers/workloads/counter"
 	"github.com/glomers/glomers/workloads/echo"
 	"github.com/glomers/glomers/workloads/kafka"
+	"github.com/glomers/glomers/workloads/txn"
 	"github.com/glomers/glomers/workloads/uniqueids"
 )
 
 var registry = map[string]node.SetupFunc{
-	"echo":       echo.Setup,
-	"unique-ids": uniqueids.Setup,
-	"broadcast":  broadcast.Setup,
-	"g-counter":  counter.SetupGrowOnly,
-	"pn-counter": counter.SetupPN,
-	"kafka":      kafka.Setup,
+	"echo":            echo.Setup,
+	"unique-ids":      uniqueids.Setup,
+	"broadcast":       broadcast.Setup,
+	"g-counter":       counter.SetupGrowOnly,
+	"pn-counter":      counter.SetupPN,
+	"kafka":           kafka.Setup,
+	"txn-rw-register": txn.Setup,
 }
 
 // Lookup returns the setup function for a Maelstrom workload name.

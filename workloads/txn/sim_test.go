@@ -1,0 +1,143 @@
+package txn
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"slices"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/simtest"
+)
+
+// challenge is a challenge's maelstrom command: --node-count nodes
+// --concurrency 2n --time-limit 20 --rate 1000 --consistency-models model
+// --availability total, plus --nemesis partition when asked.
+func challenge(nodes int, model string, partition bool) sim.Config {
+	cfg := sim.Config{
+		Workload:     "txn-rw-register",
+		NodeCount:    nodes,
+		TimeLimit:    20 * time.Second,
+		Rate:         1000,
+		Concurrency:  2 * nodes,
+		Availability: "total",
+		Consistency:  []string{model},
+		Seed:         1,
+		Setup:        Setup,
+	}
+	if partition {
+		cfg.Nemesis = []string{"partition"}
+	}
+	return cfg
+}
+
+// short cuts a run to 4 seconds with partitions changing about every 1.5,
+// to keep the suite fast.
+func short(cfg sim.Config) sim.Config {
+	cfg.TimeLimit, cfg.NemesisInterval = 4*time.Second, 1500*time.Millisecond
+	return cfg
+}
+
+func TestChallenges(t *testing.T) {
+	latency := short(challenge(5, "read-committed", true))
+	latency.Latency = 100 * time.Millisecond
+	latency.LatencyDist = "exponential"
+	// Maelstrom's 10 s nemesis interval: with this seed one partition
+	// lasts from 6.3 s to the end of the load; the final reads come 2 s
+	// after the heal instead of 10, and must find the replicas converged.
+	long := challenge(2, "read-committed", true)
+	long.TimeLimit, long.Quiet = 12*time.Second, 2*time.Second
+	tests := []struct {
+		name string
+		cfg  sim.Config
+	}{
+		{"6a", short(challenge(1, "read-uncommitted", false))},
+		{"6b", short(challenge(2, "read-uncommitted", false))},
+		{"6b partition", short(challenge(2, "read-uncommitted", true))},
+		{"6c long partition", long},
+		{"6c 5 nodes latency 100", latency},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rep := simtest.Run(t, tt.cfg)
+			if !rep.Valid || rep.Availability != 1 {
+				t.Fatalf("valid %v, availability %v, anomalies %v", rep.Valid, rep.Availability, rep.Anomalies)
+			}
+			if rep.Ops.OK < int(tt.cfg.Rate*tt.cfg.TimeLimit.Seconds()*0.9) {
+				t.Fatalf("only %d ok ops", rep.Ops.OK)
+			}
+			if len(tt.cfg.Nemesis) > 0 && (len(rep.Nemesis) == 0 || rep.Net.Dropped == 0) {
+				t.Fatalf("no partition dropped anything (%d nemesis events): the run tests nothing", len(rep.Nemesis))
+			}
+			if tt.cfg.NodeCount > 1 && rep.Net.Servers.MsgsPerOp > 1 {
+				t.Errorf("%.2f server msgs per op, want at most 1", rep.Net.Servers.MsgsPerOp)
+			}
+			var nemesis []string
+			for _, ev := range rep.Nemesis {
+				nemesis = append(nemesis, fmt.Sprintf("%s at %.1fs", ev.Action, ev.At))
+			}
+			t.Logf("server msgs %d (%.3f per op), %d dropped; nemesis %v", rep.Net.Servers.Msgs, rep.Net.Servers.MsgsPerOp, rep.Net.Dropped, nemesis)
+		})
+	}
+}
+
+// TestCheckerCatchesIntermediateWrites runs a deliberately broken node,
+// which replicates each transaction's first write to a key instead of its
+// last: peers then read intermediate writes (G1b), and replicas disagree.
+func TestCheckerCatchesIntermediateWrites(t *testing.T) {
+	cfg := short(challenge(2, "read-committed", false))
+	cfg.Setup = firstWriteSetup
+	rep := simtest.Run(t, cfg)
+	if rep.Valid {
+		t.Fatal("the checker found a node that exposes intermediate writes valid")
+	}
+	if !slices.ContainsFunc(rep.Anomalies, func(a sim.Anomaly) bool { return a.Kind == "G1b" }) {
+		t.Fatalf("want a G1b anomaly, got %v", rep.Anomalies)
+	}
+}
+
+// firstWriteSetup is the broken node: a local store, and each transaction's
+// FIRST write to each key sent to every peer at once.
+func firstWriteSetup(n *node.Node, _ []string) error {
+	var mu sync.Mutex
+	store := make(map[string]json.RawMessage)
+	type badRepl struct {
+		Type   string  `json:"type"`
+		Writes []Write `json:"writes"`
+	}
+	n.Handle("txn", node.Typed(func(_ context.Context, _ node.Message, req txnReq) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		var first []Write
+		for i, op := range req.Txn {
+			switch op.Func {
+			case FuncRead:
+				req.Txn[i].Value = store[op.Key]
+			case FuncWrite:
+				if !slices.ContainsFunc(first, func(w Write) bool { return w.Key == op.Key }) {
+					first = append(first, Write{Key: op.Key, Value: op.Value})
+				}
+				store[op.Key] = op.Value
+			}
+		}
+		for _, peer := range n.NodeIDs() {
+			if peer != n.ID() && len(first) > 0 {
+				_ = n.Send(peer, badRepl{Type: "bad_repl", Writes: first})
+			}
+		}
+		return txnOK{Type: "txn_ok", Txn: req.Txn}, nil
+	}))
+	n.Handle("bad_repl", node.Typed(func(_ context.Context, _ node.Message, b badRepl) (any, error) {
+		mu.Lock()
+		defer mu.Unlock()
+		for _, w := range b.Writes {
+			store[w.Key] = w.Value
+		}
+		return nil, nil
+	}))
+	return nil
+}
