@@ -19,6 +19,7 @@ import (
 	"io"
 	"maps"
 	"math/rand/v2"
+	"os"
 	"slices"
 	"strconv"
 	"strings"
@@ -44,7 +45,21 @@ const (
 // the exit status. virtual, when not nil, runs a function inside a
 // synctest bubble; runs of in-process nodes go through it, runs of --bin
 // processes never do.
+//
+// "demo [FILE]" runs every challenge, or every line of FILE, instead (see
+// Demo).
 func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
+	if len(args) > 0 && args[0] == "demo" {
+		var list []byte
+		if len(args) > 1 {
+			var err error
+			if list, err = os.ReadFile(args[1]); err != nil {
+				fmt.Fprintf(stderr, "sim demo: %v\n", err)
+				return ExitUsage
+			}
+		}
+		return Demo(string(list), stdout, stderr, virtual)
+	}
 	cfg, asJSON, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitValid

@@ -1,0 +1,54 @@
+# glomers: Gossip Glomers node binaries, and a Maelstrom simulator to prove them.
+#
+#   make build        every binary into bin/
+#   make test         every test, with the race detector (what CI runs)
+#   make demo         every challenge in the simulator, one table
+#   make lint         gofmt and go vet
+#   make test-<w>     the real `maelstrom test` for a challenge (needs Java and network)
+#   make serve        Maelstrom's web UI over store/
+
+GO       ?= go
+BINARIES := echo unique-ids broadcast g-counter pn-counter kafka txn-rw-register
+
+.PHONY: build test lint demo serve bench bench-broadcast \
+	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn
+
+build:
+	@mkdir -p bin
+	@for b in $(BINARIES); do $(GO) build -o bin/$$b ./cmd/$$b || exit 1; done
+
+test:
+	$(GO) test -race -count=1 ./...
+
+lint:
+	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
+	$(GO) vet ./...
+
+demo: build
+	./scripts/sim demo
+
+bench:
+	$(GO) test -run '^$$' -bench . -benchmem ./node/ ./workloads/uniqueids/
+
+# The broadcast figures of the README: default and economy settings at 3d's
+# configuration, with and without partitions, and the scale runs.
+bench-broadcast:
+	./scripts/sim demo scripts/bench-broadcast.txt
+
+serve:
+	./scripts/maelstrom serve
+
+test-echo:
+	./scripts/challenge 1
+test-unique-ids:
+	./scripts/challenge 2
+test-broadcast:
+	./scripts/challenge 3d-part
+test-g-counter:
+	./scripts/challenge 4
+test-pn-counter:
+	./scripts/challenge 4-pn
+test-kafka:
+	./scripts/challenge 5c
+test-txn:
+	./scripts/challenge 6c

@@ -1,0 +1,82 @@
+package cli
+
+import (
+	"context"
+	_ "embed"
+	"fmt"
+	"io"
+	"strings"
+	"time"
+
+	"github.com/glomers/glomers/sim"
+)
+
+//go:embed challenges.txt
+var challengesTxt string
+
+// Challenge is one Gossip Glomers challenge configuration.
+type Challenge struct {
+	ID     string   // "3d", "6c", ...
+	Binary string   // the cmd/ binary that serves it
+	Args   []string // `maelstrom test` arguments, node arguments after "--"
+}
+
+// Challenges parses a list in the format of challenges.txt, the list shared
+// with scripts/challenge: "<id> <binary> <arguments>" a line, # comments.
+func Challenges(list string) []Challenge {
+	var out []Challenge
+	for line := range strings.SplitSeq(list, "\n") {
+		f := strings.Fields(line)
+		if len(f) < 3 || strings.HasPrefix(f[0], "#") {
+			continue
+		}
+		out = append(out, Challenge{ID: f[0], Binary: f[1], Args: f[2:]})
+	}
+	return out
+}
+
+// Demo runs every configuration of list (challenges.txt when empty) in the
+// simulator with seed 1 and prints one table: validity, servers
+// msgs-per-op, stable latency (broadcast), availability, and the time each
+// run took. It returns ExitValid when every run was valid.
+func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
+	if list == "" {
+		list = challengesTxt
+	}
+	const row = "%-17s %6v %16s %14s %14s %13s %7s %7s\n"
+	fmt.Fprintf(stdout, row, "challenge", "valid", "servers msgs/op", "stable p50 ms", "stable max ms", "availability", "ops", "wall s")
+	status := ExitValid
+	for _, c := range Challenges(list) {
+		cfg, _, err := parse(append([]string{"--seed", "1"}, c.Args...), stderr)
+		if err != nil {
+			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
+			return ExitUsage
+		}
+		var rep *sim.Report
+		start := time.Now()
+		run := func() { rep, err = sim.Run(context.Background(), cfg) }
+		if virtual != nil {
+			virtual(run)
+		} else {
+			run()
+		}
+		if err != nil {
+			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
+			status = ExitInvalid
+			continue
+		}
+		if !rep.Valid {
+			status = ExitInvalid
+			for _, a := range rep.Anomalies {
+				fmt.Fprintf(stderr, "sim demo: %s: %s: %s\n", c.ID, a.Kind, a.Detail)
+			}
+		}
+		p50, max := "-", "-"
+		if sl := rep.StableLatenciesMS; sl != nil {
+			p50, max = fmt.Sprintf("%.0f", sl["0.5"]), fmt.Sprintf("%.0f", sl["1"])
+		}
+		fmt.Fprintf(stdout, row, c.ID, rep.Valid, fmt.Sprintf("%.2f", rep.Net.Servers.MsgsPerOp), p50, max,
+			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked), fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+	}
+	return status
+}
