@@ -158,7 +158,8 @@ type Node struct {
 
 	outMu sync.Mutex // one Write per message, never interleaved
 
-	handlersWG sync.WaitGroup
+	handlersWG sync.WaitGroup // requests being handled
+	workers    *workers
 }
 
 type identity struct {
@@ -180,6 +181,7 @@ func New(opts ...Option) *Node {
 		log:      DefaultLogger(),
 		handlers: make(map[string]HandlerFunc),
 		pending:  make(map[int64]chan Message),
+		workers:  newWorkers(),
 	}
 	for _, o := range opts {
 		o(n)
@@ -247,11 +249,11 @@ func (n *Node) Send(dest string, body any) error {
 
 // Reply answers the request req with body.
 func (n *Node) Reply(req Message, body any) error {
-	var hdr maelstrom.MessageBody
-	if err := json.Unmarshal(req.Body, &hdr); err != nil {
+	hdr, err := parseHeader(req.Body)
+	if err != nil {
 		return fmt.Errorf("reply to %s: %w", req.Src, err)
 	}
-	return n.send(req.Src, body, "in_reply_to", int64(hdr.MsgID))
+	return n.send(req.Src, body, "in_reply_to", hdr.MsgID)
 }
 
 // RPC sends body to dest with a fresh msg_id and waits for the reply or for
@@ -375,6 +377,7 @@ func (n *Node) Run(ctx context.Context) error {
 	defer func() {
 		n.shutdown()
 		n.handlersWG.Wait()
+		n.workers.close()
 		cancel()
 		tasksWG.Wait()
 	}()
@@ -439,27 +442,22 @@ func (n *Node) startTasks(ctx context.Context, wg *sync.WaitGroup) {
 // dispatch routes one input line: replies to their waiting RPC, init to the
 // runtime, requests to their handler on a new goroutine.
 func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
-	var msg Message
-	if err := json.Unmarshal(line, &msg); err != nil {
-		n.log.Warn().Err(err).Int("bytes", len(line)).Msg("dropping input line that is not a JSON message")
-		return
-	}
-	var hdr maelstrom.MessageBody
-	if err := json.Unmarshal(msg.Body, &hdr); err != nil {
-		n.log.Warn().Err(err).Str("src", msg.Src).Msg("dropping message whose body is not a JSON object")
+	msg, hdr, err := parseLine(line)
+	if err != nil {
+		n.log.Warn().Err(err).Int("bytes", len(line)).Msg("dropping input line that is not a Maelstrom message")
 		return
 	}
 	if e := n.log.Debug(); e.Enabled() {
-		e.Str("src", msg.Src).Str("type", hdr.Type).Int("msg_id", hdr.MsgID).Int("in_reply_to", hdr.InReplyTo).Msg("recv")
+		e.Str("src", msg.Src).Str("type", hdr.Type).Int64("msg_id", hdr.MsgID).Int64("in_reply_to", hdr.InReplyTo).Msg("recv")
 	}
 
 	if hdr.InReplyTo != 0 {
 		n.pendingMu.Lock()
-		ch, ok := n.pending[int64(hdr.InReplyTo)]
-		delete(n.pending, int64(hdr.InReplyTo))
+		ch, ok := n.pending[hdr.InReplyTo]
+		delete(n.pending, hdr.InReplyTo)
 		n.pendingMu.Unlock()
 		if !ok {
-			n.log.Debug().Str("src", msg.Src).Int("in_reply_to", hdr.InReplyTo).Msg("dropping reply to an unknown or expired rpc")
+			n.log.Debug().Str("src", msg.Src).Int64("in_reply_to", hdr.InReplyTo).Msg("dropping reply to an unknown or expired rpc")
 			return
 		}
 		ch <- msg // one-slot buffer, one sender: never blocks
@@ -468,7 +466,7 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 
 	switch {
 	case hdr.Type == "init":
-		n.init(ctx, msg, afterInit)
+		n.init(ctx, msg, hdr, afterInit)
 		return
 	case hdr.Type == "":
 		n.fail(msg, hdr, NewError(CodeMalformedRequest, "message body has no type"))
@@ -483,7 +481,7 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 		return
 	}
 	n.handlersWG.Add(1)
-	go func() {
+	n.workers.run(func() {
 		defer n.handlersWG.Done()
 		reply, err := h(ctx, msg)
 		if err != nil {
@@ -497,33 +495,33 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 			n.log.Debug().Str("src", msg.Src).Str("type", hdr.Type).Msg("handler replied to a message that expects no reply; dropped")
 			return
 		}
-		if err := n.send(msg.Src, reply, "in_reply_to", int64(hdr.MsgID)); err != nil {
+		if err := n.send(msg.Src, reply, "in_reply_to", hdr.MsgID); err != nil {
 			n.log.Warn().Err(err).Msg("reply failed")
 		}
-	}()
+	})
 }
 
-func (n *Node) init(ctx context.Context, msg Message, afterInit func()) {
+func (n *Node) init(ctx context.Context, msg Message, hdr header, afterInit func()) {
 	var body maelstrom.InitMessageBody
 	if err := json.Unmarshal(msg.Body, &body); err != nil || body.NodeID == "" {
-		n.fail(msg, body.MessageBody, NewError(CodeMalformedRequest, "init needs node_id and node_ids"))
+		n.fail(msg, hdr, NewError(CodeMalformedRequest, "init needs node_id and node_ids"))
 		return
 	}
 	if n.ident.Load() != nil {
-		n.fail(msg, body.MessageBody, NewError(CodeMalformedRequest, "node already initialised as %s", n.ID()))
+		n.fail(msg, hdr, NewError(CodeMalformedRequest, "node already initialised as %s", n.ID()))
 		return
 	}
 	n.ident.Store(&identity{id: body.NodeID, ids: body.NodeIDs})
 	for _, hook := range n.onInit {
 		if err := hook(ctx); err != nil {
 			n.ident.Store(nil)
-			n.fail(msg, body.MessageBody, fmt.Errorf("init hook: %w", err))
+			n.fail(msg, hdr, fmt.Errorf("init hook: %w", err))
 			return
 		}
 	}
 	if err := n.send(msg.Src, struct {
 		Type string `json:"type"`
-	}{"init_ok"}, "in_reply_to", int64(body.MsgID)); err != nil {
+	}{"init_ok"}, "in_reply_to", hdr.MsgID); err != nil {
 		n.log.Warn().Err(err).Msg("init_ok failed")
 	}
 	n.log.Info().Str("id", body.NodeID).Int("nodes", len(body.NodeIDs)).Msg("initialised")
@@ -532,7 +530,7 @@ func (n *Node) init(ctx context.Context, msg Message, afterInit func()) {
 
 // fail logs err and, if the message expects a reply, answers it with an
 // error body.
-func (n *Node) fail(msg Message, hdr maelstrom.MessageBody, err error) {
+func (n *Node) fail(msg Message, hdr header, err error) {
 	e := ErrorFor(err)
 	if hdr.MsgID == 0 {
 		n.log.Warn().Err(err).Str("src", msg.Src).Str("type", hdr.Type).Msg("dropping message")
@@ -547,15 +545,12 @@ func (n *Node) fail(msg Message, hdr maelstrom.MessageBody, err error) {
 	if src == "" {
 		src = msg.Dest // not initialised: answer as whom the sender addressed
 	}
-	if err := n.write(src, msg.Src, e.body(), "in_reply_to", int64(hdr.MsgID)); err != nil {
+	if err := n.write(src, msg.Src, e.body(), "in_reply_to", hdr.MsgID); err != nil {
 		n.log.Warn().Err(err).Msg("error reply failed")
 	}
 }
 
 func bodyType(body []byte) string {
-	var hdr struct {
-		Type string `json:"type"`
-	}
-	_ = json.Unmarshal(body, &hdr)
+	hdr, _ := parseHeader(body)
 	return strconv.Quote(hdr.Type)
 }

@@ -1,0 +1,194 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strconv"
+	"unicode/utf8"
+)
+
+// This file reads the envelope and the body header of each input line
+// without reflection. encoding/json decoded them at a third of the cost of
+// serving a small request; here a line is validated once with json.Valid
+// and then walked member by member, and only the members the runtime needs
+// are converted: src, dest and body; then the body's type, msg_id and
+// in_reply_to. The body itself stays raw for the handler.
+
+// header is what the runtime reads of a body.
+type header struct {
+	Type      string
+	MsgID     int64
+	InReplyTo int64
+}
+
+// parseLine splits one input line into its message and body header.
+func parseLine(line []byte) (Message, header, error) {
+	var msg Message
+	var hdr header
+	if !json.Valid(line) {
+		return msg, hdr, errors.New("not valid JSON")
+	}
+	var body []byte
+	err := members(line, func(key, val []byte) error {
+		var err error
+		switch string(key) {
+		case "src":
+			msg.Src, err = jsonString(val)
+		case "dest":
+			msg.Dest, err = jsonString(val)
+		case "body":
+			body = val
+		}
+		if err != nil {
+			return fmt.Errorf("%s: %w", key, err)
+		}
+		return nil
+	})
+	if err != nil {
+		return msg, hdr, err
+	}
+	if len(body) == 0 || body[0] != '{' {
+		return msg, hdr, errors.New("body is missing or not a JSON object")
+	}
+	msg.Body = bytes.Clone(body) // line may be the reader's buffer
+	hdr, err = parseHeader(msg.Body)
+	return msg, hdr, err
+}
+
+// parseHeader reads the runtime's fields of a body, a JSON object.
+func parseHeader(body []byte) (header, error) {
+	var hdr header
+	err := members(body, func(key, val []byte) error {
+		var err error
+		switch string(key) {
+		case "type":
+			hdr.Type, err = jsonString(val)
+		case "msg_id":
+			hdr.MsgID, err = jsonInt(val)
+		case "in_reply_to":
+			hdr.InReplyTo, err = jsonInt(val)
+		}
+		if err != nil {
+			return fmt.Errorf("body %s: %w", key, err)
+		}
+		return nil
+	})
+	return hdr, err
+}
+
+// members calls fn with the key and the raw value of each member of the JSON
+// object data, which must be valid JSON. Keys with escapes are unescaped.
+func members(data []byte, fn func(key, val []byte) error) error {
+	i := skipSpace(data, 0)
+	if i >= len(data) || data[i] != '{' {
+		return errors.New("not a JSON object")
+	}
+	i = skipSpace(data, i+1)
+	if i < len(data) && data[i] == '}' {
+		return nil
+	}
+	for i < len(data) {
+		end := skipValue(data, i) // the key, a string
+		key := data[i+1 : end-1]
+		if bytes.IndexByte(key, '\\') >= 0 || !utf8.Valid(key) {
+			var k string
+			if err := json.Unmarshal(data[i:end], &k); err != nil {
+				return err
+			}
+			key = []byte(k)
+		}
+		i = skipSpace(data, end)
+		i = skipSpace(data, i+1) // past ':'
+		end = skipValue(data, i)
+		if err := fn(key, data[i:end]); err != nil {
+			return err
+		}
+		i = skipSpace(data, end)
+		if i >= len(data) || data[i] == '}' {
+			return nil
+		}
+		i = skipSpace(data, i+1) // past ','
+	}
+	return nil
+}
+
+func skipSpace(data []byte, i int) int {
+	for i < len(data) && (data[i] == ' ' || data[i] == '\t' || data[i] == '\n' || data[i] == '\r') {
+		i++
+	}
+	return i
+}
+
+// skipValue returns the index just past the valid JSON value at data[i].
+func skipValue(data []byte, i int) int {
+	switch data[i] {
+	case '"':
+		return skipString(data, i)
+	case '{', '[':
+		depth := 0
+		for i < len(data) {
+			switch data[i] {
+			case '"':
+				i = skipString(data, i)
+				continue
+			case '{', '[':
+				depth++
+			case '}', ']':
+				depth--
+				if depth == 0 {
+					return i + 1
+				}
+			}
+			i++
+		}
+		return i
+	default: // number, true, false, null
+		for i < len(data) {
+			switch data[i] {
+			case ',', '}', ']', ' ', '\t', '\n', '\r':
+				return i
+			}
+			i++
+		}
+		return i
+	}
+}
+
+// skipString returns the index just past the string starting at data[i].
+func skipString(data []byte, i int) int {
+	for i++; i < len(data); i++ {
+		switch data[i] {
+		case '\\':
+			i++
+		case '"':
+			return i + 1
+		}
+	}
+	return i
+}
+
+// jsonString converts a raw JSON string value; null is "".
+func jsonString(val []byte) (string, error) {
+	if string(val) == "null" {
+		return "", nil
+	}
+	if len(val) < 2 || val[0] != '"' {
+		return "", fmt.Errorf("want a string, got %.20s", val)
+	}
+	if bytes.IndexByte(val, '\\') < 0 && utf8.Valid(val) {
+		return string(val[1 : len(val)-1]), nil
+	}
+	var s string
+	err := json.Unmarshal(val, &s)
+	return s, err
+}
+
+// jsonInt converts a raw JSON integer value; null is 0.
+func jsonInt(val []byte) (int64, error) {
+	if string(val) == "null" {
+		return 0, nil
+	}
+	return strconv.ParseInt(string(val), 10, 64)
+}

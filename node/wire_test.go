@@ -1,0 +1,83 @@
+package node
+
+import (
+	"bytes"
+	"encoding/json"
+	"testing"
+)
+
+// reference decodes a line with encoding/json into maps (so keys match
+// exactly, as Maelstrom writes them, and the last of duplicate keys wins),
+// the behaviour parseLine must match.
+func reference(line []byte) (Message, header, bool) {
+	var env map[string]json.RawMessage
+	if err := json.Unmarshal(line, &env); err != nil {
+		return Message{}, header{}, false
+	}
+	var msg Message
+	var hdr header
+	body := env["body"]
+	if json.Unmarshal(env["src"], &msg.Src) != nil && env["src"] != nil ||
+		json.Unmarshal(env["dest"], &msg.Dest) != nil && env["dest"] != nil ||
+		len(body) == 0 || body[0] != '{' {
+		return msg, hdr, false
+	}
+	msg.Body = body
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
+		return msg, hdr, false
+	}
+	for key, dst := range map[string]any{"type": &hdr.Type, "msg_id": &hdr.MsgID, "in_reply_to": &hdr.InReplyTo} {
+		if raw, ok := fields[key]; ok && json.Unmarshal(raw, dst) != nil {
+			return msg, hdr, false
+		}
+	}
+	return msg, hdr, true
+}
+
+var wireCases = []string{
+	`{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":1,"echo":"x"}}`,
+	`{"id":7,"src":"c1","dest":"n1","body":{"echo":{"type":"nested","msg_id":9},"type":"echo","msg_id":4611686018427387904}}`,
+	` { "body" : { "in_reply_to" : 12 , "type" : "read_ok", "value": [1, {"a": "}"}, "\"]"] } , "src" : "lin-kv" , "dest" : "n2" } `,
+	`{"src":"c\u0031","dest":"n\"1","body":{"t\u0079pe":"e\\cho","msg_id":null}}`,
+	`{"src":"c1","dest":"n1","body":{}}`,
+	`{"src":"c1","dest":"n1","body":{"type":null,"x":true,"y":false,"z":-1.5e3}}`,
+	`{"src":"c1","dest":"n1","body":[1,2]}`,
+	`{"src":"c1","dest":"n1"}`,
+	`{"src":1,"dest":"n1","body":{}}`,
+	`{"src":"c1","dest":"n1","body":{"type":5}}`,
+	`{"src":"c1","dest":"n1","body":{"msg_id":"7"}}`,
+	`{"src":"c1","dest":"n1","body":{"msg_id":1.5}}`,
+	`[]`,
+	`{"src":"c1",`,
+	`nonsense`,
+	`{}`,
+	`{"SRC":"c1","src":"c2","dest":null,"body":{"Type":"x","type":"y","type":"z"}}`,
+}
+
+func TestParseLineMatchesEncodingJSON(t *testing.T) {
+	for _, line := range wireCases {
+		checkWire(t, []byte(line))
+	}
+}
+
+func FuzzParseLine(f *testing.F) {
+	for _, line := range wireCases {
+		f.Add([]byte(line))
+	}
+	f.Fuzz(checkWire)
+}
+
+func checkWire(t *testing.T, line []byte) {
+	wantMsg, wantHdr, ok := reference(line)
+	msg, hdr, err := parseLine(line)
+	if ok != (err == nil) {
+		t.Fatalf("%s: parseLine error %v, encoding/json ok=%v", line, err, ok)
+	}
+	if !ok {
+		return
+	}
+	if msg.Src != wantMsg.Src || msg.Dest != wantMsg.Dest || !bytes.Equal(msg.Body, wantMsg.Body) || hdr != wantHdr {
+		t.Fatalf("%s:\n got %q %q %s %+v\nwant %q %q %s %+v", line, msg.Src, msg.Dest, msg.Body, hdr, wantMsg.Src, wantMsg.Dest, wantMsg.Body, wantHdr)
+	}
+}
