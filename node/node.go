@@ -319,6 +319,30 @@ func (n *Node) Pending() int {
 	return len(n.pending)
 }
 
+// AppendEnvelope appends to dst the wire line of a message from src to dest
+// with the JSON object body, newline included. When key is not empty,
+// "key":val is spliced in as the body's first member (how the runtime adds
+// msg_id and in_reply_to without decoding the body). Every line starts
+// exactly with {"src":"…","dest":"…", which the simulator relies on.
+func AppendEnvelope(dst []byte, src, dest string, body []byte, key string, val int64) []byte {
+	dst = append(dst, `{"src":`...)
+	dst = strconv.AppendQuote(dst, src)
+	dst = append(dst, `,"dest":`...)
+	dst = strconv.AppendQuote(dst, dest)
+	dst = append(dst, `,"body":{`...)
+	if key != "" {
+		dst = append(dst, '"')
+		dst = append(dst, key...)
+		dst = append(dst, `":`...)
+		dst = strconv.AppendInt(dst, val, 10)
+		if len(bytes.TrimSpace(body[1:len(body)-1])) > 0 {
+			dst = append(dst, ',')
+		}
+	}
+	dst = append(dst, body[1:]...)
+	return append(dst, "}\n"...)
+}
+
 // linePool recycles output line buffers: io.Writer must not keep the slice
 // after Write returns, so a buffer is free again as soon as it is written.
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
@@ -340,23 +364,7 @@ func (n *Node) write(src, dest string, body any, key string, val int64) error {
 	}
 	buf := linePool.Get().(*[]byte)
 	defer linePool.Put(buf)
-	line := (*buf)[:0]
-	line = append(line, `{"src":`...)
-	line = strconv.AppendQuote(line, src)
-	line = append(line, `,"dest":`...)
-	line = strconv.AppendQuote(line, dest)
-	line = append(line, `,"body":{`...)
-	if key != "" {
-		line = append(line, '"')
-		line = append(line, key...)
-		line = append(line, `":`...)
-		line = strconv.AppendInt(line, val, 10)
-		if len(b) > 2 {
-			line = append(line, ',')
-		}
-	}
-	line = append(line, b[1:]...)
-	line = append(line, "}\n"...)
+	line := AppendEnvelope((*buf)[:0], src, dest, b, key, val)
 	*buf = line
 
 	n.outMu.Lock()

@@ -3,8 +3,8 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"github.com/glomers/glomers/node"
 	"math/rand/v2"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -138,26 +138,9 @@ func (nw *network) stats(ops int) NetStats {
 }
 
 // envelope builds the line for a message the simulator itself sends (from
-// a client or a service). body must be a JSON object; key/val, when key is
-// not empty, is spliced in as its first field (msg_id, in_reply_to).
+// a client or a service), laid out exactly as package node lays out its own.
 func envelope(src, dest string, body []byte, key string, val int64) []byte {
-	line := make([]byte, 0, len(body)+len(src)+len(dest)+48)
-	line = append(line, `{"src":`...)
-	line = strconv.AppendQuote(line, src)
-	line = append(line, `,"dest":`...)
-	line = strconv.AppendQuote(line, dest)
-	line = append(line, `,"body":{`...)
-	if key != "" {
-		line = append(line, '"')
-		line = append(line, key...)
-		line = append(line, `":`...)
-		line = strconv.AppendInt(line, val, 10)
-		if len(bytes.TrimSpace(body[1:len(body)-1])) > 0 {
-			line = append(line, ',')
-		}
-	}
-	line = append(line, body[1:]...)
-	return append(line, "}\n"...)
+	return node.AppendEnvelope(make([]byte, 0, len(body)+len(src)+len(dest)+48), src, dest, body, key, val)
 }
 
 // header reads src and dest of a line. Lines written by package node start
