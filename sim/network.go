@@ -3,11 +3,12 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
-	"github.com/glomers/glomers/node"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
 	"time"
+
+	"github.com/glomers/glomers/node"
 )
 
 // kind is what sits at the end of a link.
