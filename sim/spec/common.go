@@ -39,6 +39,22 @@ func (v *verdict) add(kind, format string, args ...any) {
 	}
 }
 
+// decodeOp decodes field reqField of op's request into reqDst and field
+// respField of its reply into respDst. It records a malformed-request or
+// malformed-reply anomaly for the first that does not decode, and reports
+// whether both did.
+func (v *verdict) decodeOp(op sim.Op, reqField string, reqDst any, respField string, respDst any) bool {
+	if err := field(op.Req, reqField, reqDst); err != nil {
+		v.add("malformed-request", "%s: %v", describe(op), err)
+		return false
+	}
+	if err := field(op.Resp, respField, respDst); err != nil {
+		v.add("malformed-reply", "%s: %v", describe(op), err)
+		return false
+	}
+	return true
+}
+
 // result is the verdict: valid when no anomaly was recorded.
 func (v *verdict) result() sim.Result {
 	for _, k := range v.kinds {
