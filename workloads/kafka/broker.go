@@ -22,7 +22,7 @@ type Store interface {
 	Write(ctx context.Context, key string, value any) error
 }
 
-// Config holds the broker's timings.
+// Config holds the broker's timings and limits.
 type Config struct {
 	// Flush is the least time between the starts of two chunk writes of
 	// this node: the window in which sends and commits are batched.
@@ -31,19 +31,28 @@ type Config struct {
 	// before this node reads lin-kv for its next chunk: the fallback when
 	// pushes are lost, as under a partition.
 	Tail time.Duration
+	// MaxTail bounds the back-off for a peer whose stream has nothing new:
+	// each read that finds nothing doubles the silence allowed before the
+	// next one, from Tail up to MaxTail; anything new from the peer, or a
+	// send waiting for its answer, brings it back to Tail.
+	MaxTail time.Duration
 	// Wait is how long a request waits for its chunk before the node
 	// answers with an (indefinite) timeout.
 	Wait time.Duration
 	// RPC is the time limit of one lin-kv request.
 	RPC time.Duration
+	// MaxPoll caps the messages a poll returns per key.
+	MaxPoll int
 }
 
 // DefaultConfig is the configuration used when no flags are given.
 var DefaultConfig = Config{
-	Flush: 5 * time.Millisecond,
-	Tail:  250 * time.Millisecond,
-	Wait:  10 * time.Second,
-	RPC:   time.Second,
+	Flush:   5 * time.Millisecond,
+	Tail:    250 * time.Millisecond,
+	MaxTail: time.Second,
+	Wait:    10 * time.Second,
+	RPC:     time.Second,
+	MaxPoll: 1000,
 }
 
 // Push is a chunk a node sends to its peers once it is durable, so they need
@@ -69,23 +78,25 @@ type Broker struct {
 	log   *zerolog.Logger
 	kick  chan struct{} // one slot: work is queued for the writer
 
-	mu    sync.Mutex // guards core and heard
-	core  *Core
-	heard map[string]time.Time // peer → when its stream last told us anything
+	mu       sync.Mutex // guards core, heard and patience
+	core     *Core
+	heard    map[string]time.Time     // peer → when its stream was last pushed or read
+	patience map[string]time.Duration // peer → silence allowed before a read (Tail…MaxTail)
 }
 
 // NewBroker returns a broker for node self among nodes that stores chunks in
 // store and sends pushes with push.
 func NewBroker(cfg Config, self string, nodes []string, store Store, push func(string, Push), log *zerolog.Logger) *Broker {
 	return &Broker{
-		cfg:   cfg,
-		self:  self,
-		store: store,
-		push:  push,
-		log:   log,
-		kick:  make(chan struct{}, 1),
-		core:  NewCore(self, nodes),
-		heard: make(map[string]time.Time),
+		cfg:      cfg,
+		self:     self,
+		store:    store,
+		push:     push,
+		log:      log,
+		kick:     make(chan struct{}, 1),
+		core:     NewCore(self, nodes),
+		heard:    make(map[string]time.Time),
+		patience: make(map[string]time.Duration),
 	}
 }
 
@@ -136,11 +147,12 @@ func (b *Broker) await(ctx context.Context, t Ticket) (Result, error) {
 	}
 }
 
-// Poll serves a poll from the applied logs, without any message.
+// Poll serves a poll from the applied logs, without any message, at most
+// cfg.MaxPoll messages per key.
 func (b *Broker) Poll(from map[string]int64) map[string][]Pair {
 	b.mu.Lock()
 	defer b.mu.Unlock()
-	return b.core.Poll(from)
+	return b.core.Poll(from, b.cfg.MaxPoll)
 }
 
 // Committed reads every peer's stream to its end, so that every commit
@@ -168,6 +180,7 @@ func (b *Broker) Receive(p Push) {
 		return
 	}
 	b.heard[p.Stream] = time.Now()
+	delete(b.patience, p.Stream) // active again: if pushes stop, look soon
 	err := b.core.Receive(p.Stream, p.Seq, p.Chunk)
 	pending := b.core.Pending()
 	b.mu.Unlock()
@@ -274,14 +287,21 @@ func (b *Broker) write(ctx context.Context, seq int64, chunk *Chunk) error {
 // stream needs reading: a fraction of Tail, so a gap is filled soon.
 func (c Config) TailTick() time.Duration { return max(c.Tail/5, time.Millisecond) }
 
-// Tail reads, one chunk at a time, the stream of every peer that has been
-// silent for cfg.Tail or has a gap. It is the node's periodic task.
+// Tail reads the stream of every peer that is due: one with a gap, one
+// whose answer a send here waits for and that has been silent for
+// cfg.Tail, and any other that has been silent for its patience, which
+// grows while its reads find nothing (an idle peer costs little) and
+// shrinks to cfg.Tail when it shows life. It is the node's periodic task.
 func (b *Broker) Tail(ctx context.Context) {
 	now := time.Now()
 	b.mu.Lock()
 	var due []string
 	for _, p := range b.core.Peers() {
-		if b.core.Gap(p) || now.Sub(b.heard[p]) >= b.cfg.Tail {
+		wait := b.cfg.Tail
+		if !b.core.Awaiting(p) {
+			wait = max(wait, b.patience[p])
+		}
+		if b.core.Gap(p) || now.Sub(b.heard[p]) >= wait {
 			due = append(due, p)
 		}
 	}
@@ -294,20 +314,24 @@ func (b *Broker) Tail(ctx context.Context) {
 	}
 }
 
-// catchUpWidth is how many chunks of one stream CatchUpAll reads at once.
-// Reading one at a time, a reader whose read takes as long as the writer's
-// write could chase the end of the stream for ever.
-const catchUpWidth = 4
+// maxReadWidth is how many chunks of one stream a reader reads at once at
+// most. Reading one at a time, a reader whose read takes as long as the
+// writer's write could chase the end of the stream for ever.
+const maxReadWidth = 8
 
 // CatchUpAll reads every peer's stream up to its end: afterwards every chunk
-// that was durable when the call began is applied.
+// that was durable when the call began is applied. Its first round reads
+// two chunks per stream: a peer's newest chunk is often durable before its
+// push arrives, and the second read then finds the end in the same round.
 func (b *Broker) CatchUpAll(ctx context.Context) error {
 	b.mu.Lock()
 	peers := b.core.Peers()
 	b.mu.Unlock()
-	return b.catchUp(ctx, peers, catchUpWidth)
+	return b.catchUp(ctx, peers, 2)
 }
 
+// catchUp reads the streams of peers concurrently, each with readStream
+// from a first round of width reads.
 func (b *Broker) catchUp(ctx context.Context, peers []string, width int) error {
 	errs := make([]error, len(peers))
 	var wg sync.WaitGroup
@@ -318,13 +342,18 @@ func (b *Broker) catchUp(ctx context.Context, peers []string, width int) error {
 	return errors.Join(errs...)
 }
 
-// readStream reads a peer's stream from the cursor on, in rounds of width
+// readStream reads a peer's stream from the cursor on, in rounds of
 // concurrent reads of consecutive chunks, until a round finds a chunk
-// missing. Streams are prefixes, so that miss is the end of the stream as
-// of some moment after readStream began: every chunk durable before then
-// has a lower seq and has been read (or pushed) by the time it returns.
+// missing. The first round reads width chunks (a tail read reads one: a
+// reader that is up to date, the usual case, pays one read) and each further
+// round twice as many as the last, up to maxReadWidth. Streams are prefixes, so that miss is the end of the
+// stream as of some moment after readStream began: every chunk durable
+// before then has a lower seq and has been read (or pushed) by the time it
+// returns. The peer's patience doubles when nothing new was found, and
+// returns to cfg.Tail otherwise.
 func (b *Broker) readStream(ctx context.Context, peer string, width int) error {
-	for {
+	found := false
+	for ; ; width = min(2*width, maxReadWidth) {
 		b.mu.Lock()
 		start := b.core.Cursor(peer)
 		b.mu.Unlock()
@@ -345,8 +374,15 @@ func (b *Broker) readStream(ctx context.Context, peer string, width int) error {
 				end = errs[i] == nil
 				break
 			}
-			err := b.core.Receive(peer, start+int64(i), c)
-			applyErrs = append(applyErrs, err)
+			found = true
+			applyErrs = append(applyErrs, b.core.Receive(peer, start+int64(i), c))
+		}
+		if end {
+			if found {
+				delete(b.patience, peer)
+			} else {
+				b.patience[peer] = min(max(2*b.patience[peer], b.cfg.Tail), b.cfg.MaxTail)
+			}
 		}
 		pending := b.core.Pending()
 		b.mu.Unlock()

@@ -24,6 +24,7 @@ type fakeKV struct {
 	dropNext int                 // writes to refuse (not applied)
 	loseNext int                 // writes to apply whose reply is lost
 	delay    time.Duration       // before each request completes
+	reads    int                 // read requests served
 }
 
 func newFakeKV() *fakeKV {
@@ -56,6 +57,7 @@ func (f *fakeKV) Read(ctx context.Context, key string, v any) error {
 	}
 	f.mu.Lock()
 	b, ok := f.data[key]
+	f.reads++
 	f.mu.Unlock()
 	if !ok {
 		return fmt.Errorf("fake read %q: %w", key, node.ErrKeyDoesNotExist)
@@ -141,7 +143,8 @@ func (cl *cluster) setCut(cut bool) {
 	cl.mu.Unlock()
 }
 
-var testCfg = Config{Flush: 5 * time.Millisecond, Tail: 20 * time.Millisecond, Wait: 5 * time.Second, RPC: 100 * time.Millisecond}
+var testCfg = Config{Flush: 5 * time.Millisecond, Tail: 20 * time.Millisecond, MaxTail: 80 * time.Millisecond,
+	Wait: 5 * time.Second, RPC: 100 * time.Millisecond, MaxPoll: 1000}
 
 // sendAll sends count messages per key from every node concurrently and
 // returns, per key, the message at each acknowledged offset.
@@ -324,4 +327,70 @@ func TestStoppedWriterFailsWaiters(t *testing.T) {
 			}
 		}
 	})
+}
+
+// TestIdlePeersBackOff: tail reads of a stream that has nothing new grow
+// apart up to MaxTail, and a send waiting for an owner that cannot push
+// is still answered through lin-kv.
+func TestIdlePeersBackOff(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cl := newCluster(t, ctx, testCfg, twoNodes)
+		const idle = 2 * time.Second
+		time.Sleep(idle)
+		synctest.Wait()
+		cl.kv.mu.Lock()
+		reads := cl.kv.reads
+		cl.kv.mu.Unlock()
+		// Two nodes reading each other about every MaxTail make 50 reads;
+		// without back-off each would read every Tail, 200 in all.
+		if limit := 3 * int(idle/testCfg.MaxTail); reads > limit {
+			t.Fatalf("%d tail reads in %v of idleness, want at most %d", reads, idle, limit)
+		}
+
+		cl.setCut(true)
+		key := keyOwnedBy(t, "n1", twoNodes)
+		off, err := cl.brokers["n0"].Send(ctx, key, msg(1))
+		if err != nil || off != 0 {
+			t.Fatalf("send across a cut after idleness: offset %d, %v", off, err)
+		}
+	})
+}
+
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want func(*Config) // applied to DefaultConfig; nil: an error
+	}{
+		{"defaults", nil, func(*Config) {}},
+		{"every flag", []string{"-flush", "1ms", "-tail", "100ms", "-max-tail", "3s", "-wait", "4s", "-rpc", "2s", "-max-poll", "50"},
+			func(c *Config) {
+				*c = Config{Flush: time.Millisecond, Tail: 100 * time.Millisecond, MaxTail: 3 * time.Second,
+					Wait: 4 * time.Second, RPC: 2 * time.Second, MaxPoll: 50}
+			}},
+		{"zero flush is allowed", []string{"-flush", "0"}, func(c *Config) { c.Flush = 0 }},
+		{"max-tail below tail", []string{"-tail", "2s", "-max-tail", "1s"}, nil},
+		{"zero max-poll", []string{"-max-poll", "0"}, nil},
+		{"negative wait", []string{"-wait", "-1s"}, nil},
+		{"unknown flag", []string{"-nope"}, nil},
+		{"stray argument", []string{"extra"}, nil},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			got, err := ParseFlags(tc.args)
+			if tc.want == nil {
+				if err == nil {
+					t.Fatalf("ParseFlags(%q) = %+v, want an error", tc.args, got)
+				}
+				return
+			}
+			want := DefaultConfig
+			tc.want(&want)
+			if err != nil || got != want {
+				t.Fatalf("ParseFlags(%q) = %+v, %v; want %+v", tc.args, got, err, want)
+			}
+		})
+	}
 }

@@ -40,11 +40,6 @@ type Proposal struct {
 	Msg json.RawMessage `json:"msg"`
 }
 
-// empty reports whether the chunk carries nothing.
-func (c *Chunk) empty() bool {
-	return len(c.Entries) == 0 && len(c.Proposals) == 0 && len(c.Commits) == 0
-}
-
 // ChunkKey is the lin-kv key of chunk seq of stream (a node id).
 func ChunkKey(stream string, seq int64) string {
 	return fmt.Sprintf("kafka/%s/%d", stream, seq)

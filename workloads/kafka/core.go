@@ -44,13 +44,14 @@ type Core struct {
 	next      map[string]int64             // stream → seq of the next chunk to apply
 	ahead     map[string]map[int64]*Chunk  // stream → chunks received before their turn
 
-	seq       int64            // own stream: seq of the next chunk Take cuts
-	offsets   map[string]int64 // owned key → next offset to assign
-	queue     queue            // work for the next chunk
-	flight    *flight          // chunk taken, not yet durable
-	proposals map[int64]Ticket // own proposal id → ticket of the waiting send
-	lastID    int64            // last proposal id used
-	closed    error            // set by Close: nothing more is accepted
+	seq       int64             // own stream: seq of the next chunk Take cuts
+	offsets   map[string]int64  // owned key → next offset to assign
+	queue     queue             // work for the next chunk
+	flight    *flight           // chunk taken, not yet durable
+	proposals map[int64]waiting // own proposal id → the send waiting for its entry
+	awaiting  map[string]int    // owner → how many own proposals it has yet to answer
+	lastID    int64             // last proposal id used
+	closed    error             // set by Close: nothing more is accepted
 }
 
 // queue is the work waiting for the next own chunk.
@@ -68,6 +69,12 @@ type queuedSend struct {
 	msg    json.RawMessage
 	from   string
 	id     int64
+	ticket Ticket
+}
+
+// waiting is a send to another owner's key, waiting for the owner's entry.
+type waiting struct {
+	owner  string
 	ticket Ticket
 }
 
@@ -98,7 +105,8 @@ func NewCore(self string, nodes []string) *Core {
 		next:      make(map[string]int64),
 		ahead:     make(map[string]map[int64]*Chunk),
 		offsets:   make(map[string]int64),
-		proposals: make(map[int64]Ticket),
+		proposals: make(map[int64]waiting),
+		awaiting:  make(map[string]int),
 		queue:     queue{commits: make(map[string]int64)},
 	}
 }
@@ -112,14 +120,15 @@ func (c *Core) Peers() []string { return c.peers }
 // owner's chunk answering this node's proposal otherwise.
 func (c *Core) Send(key string, msg json.RawMessage) Ticket {
 	t := newTicket()
-	switch {
+	switch owner := Owner(key, c.nodes); {
 	case c.closed != nil:
 		t.resolve(Result{Err: c.closed})
-	case Owner(key, c.nodes) == c.self:
+	case owner == c.self:
 		c.queue.sends = append(c.queue.sends, queuedSend{key: key, msg: msg, ticket: t})
 	default:
 		c.lastID++
-		c.proposals[c.lastID] = t
+		c.proposals[c.lastID] = waiting{owner: owner, ticket: t}
+		c.awaiting[owner]++
 		c.queue.proposals = append(c.queue.proposals, Proposal{ID: c.lastID, Key: key, Msg: msg})
 	}
 	return t
@@ -246,9 +255,10 @@ func (c *Core) apply(stream string, chunk *Chunk) error {
 			continue
 		}
 		if e.From == c.self {
-			if t, ok := c.proposals[e.ID]; ok {
+			if w, ok := c.proposals[e.ID]; ok {
 				delete(c.proposals, e.ID)
-				t.resolve(Result{Offset: e.Offset})
+				c.awaiting[w.owner]--
+				w.ticket.resolve(Result{Offset: e.Offset})
 			}
 		}
 	}
@@ -273,10 +283,16 @@ func (c *Core) Cursor(stream string) int64 { return c.next[stream] }
 // Gap reports whether chunks of stream wait for an earlier one to arrive.
 func (c *Core) Gap(stream string) bool { return len(c.ahead[stream]) > 0 }
 
+// Awaiting reports whether a send received here waits for an entry in
+// owner's stream.
+func (c *Core) Awaiting(owner string) bool { return c.awaiting[owner] > 0 }
+
 // Poll returns, for each key, the applied messages from the asked offset
-// on; keys with none are left out. Entries are immutable, so the pairs
-// share their bytes with the log.
-func (c *Core) Poll(from map[string]int64) map[string][]Pair {
+// on, at most limit of them (a shorter contiguous run is a valid answer, and
+// the client polls on from where it ends); keys with none are left out. A
+// negative offset reads from 0. Entries are immutable, so the pairs share
+// their bytes with the log.
+func (c *Core) Poll(from map[string]int64, limit int) map[string][]Pair {
 	out := make(map[string][]Pair)
 	for k, start := range from {
 		log := c.logs[k]
@@ -284,8 +300,9 @@ func (c *Core) Poll(from map[string]int64) map[string][]Pair {
 		if start >= int64(len(log)) {
 			continue
 		}
-		pairs := make([]Pair, 0, int64(len(log))-start)
-		for o := start; o < int64(len(log)); o++ {
+		end := min(int64(len(log)), start+int64(limit))
+		pairs := make([]Pair, 0, end-start)
+		for o := start; o < end; o++ {
 			pairs = append(pairs, Pair{Offset: o, Msg: log[o]})
 		}
 		out[k] = pairs
@@ -329,9 +346,10 @@ func (c *Core) Close(err error) {
 		}
 		c.flight = nil
 	}
-	for id, t := range c.proposals {
-		t.resolve(fail)
-		delete(c.proposals, id)
+	for _, w := range c.proposals {
+		w.ticket.resolve(fail)
 	}
+	clear(c.proposals)
+	clear(c.awaiting)
 	c.queue = queue{commits: make(map[string]int64)}
 }

@@ -83,7 +83,7 @@ func TestSingleNodeOffsetsAndPolls(t *testing.T) {
 		t.Fatalf("chunk = %+v", chunk)
 	}
 	a2 := c.Send("a", msg(12))
-	if poll := c.Poll(map[string]int64{"a": 2}); len(poll) != 0 {
+	if poll := c.Poll(map[string]int64{"a": 2}, 10); len(poll) != 0 {
 		t.Fatalf("entry visible before durable: %v", poll)
 	}
 	flush(t, c)
@@ -97,18 +97,21 @@ func TestSingleNodeOffsetsAndPolls(t *testing.T) {
 	}
 
 	tests := []struct {
-		name string
-		from map[string]int64
-		want map[string][]Pair
+		name  string
+		from  map[string]int64
+		limit int
+		want  map[string][]Pair
 	}{
-		{"from start", map[string]int64{"a": 0}, map[string][]Pair{"a": {{0, msg(10)}, {1, msg(11)}, {2, msg(12)}}}},
-		{"middle", map[string]int64{"a": 1, "b": 0}, map[string][]Pair{"a": {{1, msg(11)}, {2, msg(12)}}, "b": {{0, msg(20)}}}},
-		{"past end and unknown key omitted", map[string]int64{"a": 3, "zz": 0}, map[string][]Pair{}},
-		{"negative reads from 0", map[string]int64{"b": -4}, map[string][]Pair{"b": {{0, msg(20)}}}},
+		{"from start", map[string]int64{"a": 0}, 10, map[string][]Pair{"a": {{0, msg(10)}, {1, msg(11)}, {2, msg(12)}}}},
+		{"middle", map[string]int64{"a": 1, "b": 0}, 10, map[string][]Pair{"a": {{1, msg(11)}, {2, msg(12)}}, "b": {{0, msg(20)}}}},
+		{"past end and unknown key omitted", map[string]int64{"a": 3, "zz": 0}, 10, map[string][]Pair{}},
+		{"negative reads from 0", map[string]int64{"b": -4}, 10, map[string][]Pair{"b": {{0, msg(20)}}}},
+		{"limit cuts each key's run", map[string]int64{"a": 0, "b": 0}, 2, map[string][]Pair{"a": {{0, msg(10)}, {1, msg(11)}}, "b": {{0, msg(20)}}}},
+		{"limit from the middle", map[string]int64{"a": 1}, 1, map[string][]Pair{"a": {{1, msg(11)}}}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			if got := c.Poll(tc.from); !reflect.DeepEqual(got, tc.want) {
+			if got := c.Poll(tc.from, tc.limit); !reflect.DeepEqual(got, tc.want) {
 				t.Fatalf("Poll(%v) = %v, want %v", tc.from, got, tc.want)
 			}
 		})
@@ -152,6 +155,9 @@ func TestProposalRoundTrip(t *testing.T) {
 		t.Fatalf("proposing chunk = %+v", prop)
 	}
 	unresolved(t, tk)
+	if !n0.Awaiting("n1") || n1.Awaiting("n0") {
+		t.Fatal("Awaiting: the proposer must wait for the owner, and only it")
+	}
 
 	if err := n1.Receive("n0", seq0, prop); err != nil {
 		t.Fatal(err)
@@ -172,8 +178,11 @@ func TestProposalRoundTrip(t *testing.T) {
 	if r := resolved(t, tk); r.Err != nil || r.Offset != 1 {
 		t.Fatalf("proposed send got %+v, want offset 1", r)
 	}
+	if n0.Awaiting("n1") {
+		t.Fatal("still awaiting the owner after its answer")
+	}
 	from := map[string]int64{key: 0}
-	if p0, p1 := n0.Poll(from), n1.Poll(from); !reflect.DeepEqual(p0, p1) || len(p0[key]) != 2 {
+	if p0, p1 := n0.Poll(from, 10), n1.Poll(from, 10); !reflect.DeepEqual(p0, p1) || len(p0[key]) != 2 {
 		t.Fatalf("logs differ: n0 %v, n1 %v", p0, p1)
 	}
 	// The proposer applying its own chunk, or the owner seeing it again,
@@ -213,7 +222,7 @@ func TestReceiveAppliesInOrderOnce(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
-			got := r.Poll(map[string]int64{key: 0})[key]
+			got := r.Poll(map[string]int64{key: 0}, 10)[key]
 			if len(got) != tc.want {
 				t.Fatalf("applied %v, want %d entries", got, tc.want)
 			}
@@ -245,7 +254,7 @@ func TestReceiveReportsEntriesThatDoNotFit(t *testing.T) {
 			if err := r.Receive("n1", 0, &Chunk{Entries: tc.entries}); err == nil {
 				t.Fatal("went unreported")
 			}
-			got := r.Poll(map[string]int64{k: 0, foreign: 0})
+			got := r.Poll(map[string]int64{k: 0, foreign: 0}, 10)
 			if len(got) != 1 || len(got[k]) != 1 || string(got[k][0].Msg) != "1" {
 				t.Fatalf("logs = %v, want only the entry that fits", got)
 			}

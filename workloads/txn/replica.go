@@ -41,22 +41,41 @@ type Entry struct {
 
 // Config tunes replication.
 type Config struct {
+	// Interval is how often the node calls Tick: at most one message per
+	// peer per Interval, and MaxBatch/Interval transactions a second per
+	// peer when a backlog is shipped.
+	Interval time.Duration
 	// ResendAfter is how long a peer may go without acknowledging more of
 	// what was sent to it before the unacknowledged rest is sent again
-	// (after a partition drops a batch, say).
+	// (after a partition drops a batch, say). The resend starts with a
+	// probe of at most ProbeBatch transactions; the rest follows once the
+	// peer acknowledges something, so a peer cut off for minutes gets one
+	// small message per ResendAfter, not the whole backlog again and again.
 	ResendAfter time.Duration
 	// RelayAfter is how long a transaction of a third node must have been
 	// here, and still be missing at a peer, before this node relays it.
 	// Relaying repairs non-transitive partitions; the delay keeps it from
 	// duplicating the origin's own sends while the origin reaches the peer.
 	RelayAfter time.Duration
+	// AckAfter is how long this node may owe a peer an acknowledgement
+	// before it sends one on its own; until then the acknowledgement waits
+	// to ride on a batch of transactions. It must stay well below
+	// ResendAfter, or the peer resends what this node has.
+	AckAfter time.Duration
 	// MaxBatch caps the transactions in one message.
 	MaxBatch int
+	// MaxBurst caps the messages to one peer per tick: a backlog (after a
+	// partition) ships at up to MaxBurst×MaxBatch transactions a tick.
+	MaxBurst int
+	// ProbeBatch caps the transactions in a resend to a peer that has not
+	// acknowledged anything for ResendAfter.
+	ProbeBatch int
 }
 
 // DefaultConfig is the replication tuning the binary uses unless told
 // otherwise.
-var DefaultConfig = Config{ResendAfter: time.Second, RelayAfter: time.Second, MaxBatch: 4096}
+var DefaultConfig = Config{Interval: 250 * time.Millisecond, ResendAfter: time.Second, RelayAfter: time.Second,
+	AckAfter: 300 * time.Millisecond, MaxBatch: 4096, MaxBurst: 4, ProbeBatch: 64}
 
 type cell struct {
 	value   json.RawMessage
@@ -83,8 +102,9 @@ type peer struct {
 	acked    []uint64    // by origin: the peer's have vector, as last heard
 	sent     []uint64    // by origin: highest sequence number sent to it
 	progress []time.Time // by origin: when acked last advanced, or sending restarted
+	probing  []bool      // by origin: a probe is out and acked has not advanced since
 	heard    bool        // acked is real, not the initial zeros
-	ackOwed  bool        // it sent transactions that this node has not acknowledged
+	ackOwed  time.Time   // since when it has sent transactions not acknowledged; zero if none
 }
 
 // Replica is one node's copy of the store and its replication state. It
@@ -106,12 +126,12 @@ func NewReplica(self, n int, cfg Config) (*Replica, error) {
 	if n < 1 || self < 0 || self >= n {
 		return nil, fmt.Errorf("node index %d outside a cluster of %d", self, n)
 	}
-	if cfg.MaxBatch < 1 {
-		return nil, fmt.Errorf("max batch %d: must be positive", cfg.MaxBatch)
+	if cfg.MaxBatch < 1 || cfg.MaxBurst < 1 || cfg.ProbeBatch < 1 {
+		return nil, fmt.Errorf("max batch %d, max burst %d, probe batch %d: must be positive", cfg.MaxBatch, cfg.MaxBurst, cfg.ProbeBatch)
 	}
 	r := &Replica{self: self, cfg: cfg, store: make(map[string]cell), logs: make([]originLog, n), peers: make([]peer, n)}
 	for i := range r.peers {
-		r.peers[i] = peer{acked: make([]uint64, n), sent: make([]uint64, n), progress: make([]time.Time, n)}
+		r.peers[i] = peer{acked: make([]uint64, n), sent: make([]uint64, n), progress: make([]time.Time, n), probing: make([]bool, n)}
 	}
 	return r, nil
 }
@@ -218,10 +238,13 @@ func (r *Replica) Receive(from int, b Batch, now time.Time) error {
 		if h > p.acked[o] { // batches may be reordered: acks only grow
 			p.acked[o] = h
 			p.progress[o] = now
+			p.probing[o] = false
 		}
 	}
 	for _, run := range b.Runs {
-		p.ackOwed = true
+		if p.ackOwed.IsZero() {
+			p.ackOwed = now
+		}
 		if run.Origin == r.self {
 			continue // this node's own transactions: it has them all
 		}
@@ -254,46 +277,61 @@ func (r *Replica) offer(origin int, seq uint64, e Entry, now time.Time) {
 	}
 }
 
-// Tick returns the batches to send now, at most one per peer: to each, the
-// transactions not yet sent to it (this node's own at once, a third node's
-// after RelayAfter), or, when the peer has been silent about some for
-// ResendAfter, everything it has not acknowledged; and an acknowledgement
-// when the peer sent transactions since the last batch. Peers with nothing
-// due get nothing. Tick also drops transactions every node has.
+// Tick returns the batches to send now. To each peer go the transactions
+// not yet sent to it (this node's own at once, a third node's after
+// RelayAfter), or, when the peer has been silent about some for
+// ResendAfter, a probe of what it has not acknowledged, then, once it
+// answers, the rest: one batch, or up to MaxBurst full ones while a backlog
+// lasts. Every batch acknowledges what this node holds. A peer with no
+// transactions due gets a batch only when it has been owed an
+// acknowledgement for AckAfter, so idle ticks cost nothing. Tick also drops
+// transactions every node has.
 func (r *Replica) Tick(now time.Time) []Outgoing {
 	var out []Outgoing
 	for to := range r.peers {
 		if to == r.self {
 			continue
 		}
-		runs := r.runsFor(to, now)
 		p := &r.peers[to]
-		if len(runs) == 0 && !p.ackOwed {
-			continue
+		for range r.cfg.MaxBurst {
+			runs, full := r.runsFor(to, now)
+			if len(runs) == 0 && (p.ackOwed.IsZero() || now.Sub(p.ackOwed) < r.cfg.AckAfter) {
+				break
+			}
+			p.ackOwed = time.Time{}
+			out = append(out, Outgoing{To: to, Batch: Batch{Type: BatchType, Have: r.haveVector(), Runs: runs}})
+			if !full {
+				break
+			}
 		}
-		p.ackOwed = false
-		out = append(out, Outgoing{To: to, Batch: Batch{Type: BatchType, Have: r.haveVector(), Runs: runs}})
 	}
 	r.compact()
 	return out
 }
 
-// runsFor picks what to send to peer to and marks it sent.
-func (r *Replica) runsFor(to int, now time.Time) []Run {
+// runsFor picks what to send to peer to, at most MaxBatch transactions,
+// and marks it sent; full reports that it hit MaxBatch.
+func (r *Replica) runsFor(to int, now time.Time) (runs []Run, full bool) {
 	p := &r.peers[to]
 	budget := r.cfg.MaxBatch
-	var runs []Run
 	for o := range r.logs {
 		if o == to {
 			continue
 		}
 		l := &r.logs[o]
 		p.sent[o] = max(p.sent[o], p.acked[o], l.base)
+		limit := budget
 		switch {
 		case p.acked[o] == p.sent[o]:
 			p.progress[o] = now // nothing outstanding: the resend clock starts with the next send
+			p.probing[o] = false
 		case now.Sub(p.progress[o]) >= r.cfg.ResendAfter:
-			p.sent[o], p.progress[o] = p.acked[o], now // go back to the first unacknowledged one
+			// Go back to the first unacknowledged one, with a probe: the
+			// peer may still be unreachable.
+			p.sent[o], p.progress[o], p.probing[o] = p.acked[o], now, true
+			limit = min(budget, r.cfg.ProbeBatch)
+		case p.probing[o]:
+			continue // the probe is unanswered: send nothing more for now
 		}
 		first := int(p.sent[o] - l.base) // index of the first entry to send
 		end := len(l.entries)
@@ -302,7 +340,7 @@ func (r *Replica) runsFor(to int, now time.Time) []Run {
 				end-- // arrival times grow along the log
 			}
 		}
-		end = min(end, first+budget)
+		end = min(end, first+limit)
 		if end <= first {
 			continue
 		}
@@ -314,10 +352,10 @@ func (r *Replica) runsFor(to int, now time.Time) []Run {
 		p.sent[o] = l.base + uint64(end)
 		budget -= end - first
 		if budget == 0 {
-			break
+			return runs, true
 		}
 	}
-	return runs
+	return runs, false
 }
 
 func (r *Replica) haveVector() []uint64 {

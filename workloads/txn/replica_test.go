@@ -11,7 +11,9 @@ import (
 
 var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
-var testConfig = Config{ResendAfter: time.Second, RelayAfter: time.Second, MaxBatch: 100}
+// testConfig acknowledges at once (AckAfter 0) so that tests see acks on
+// the next tick, and sends one batch per peer per tick.
+var testConfig = Config{ResendAfter: time.Second, RelayAfter: time.Second, MaxBatch: 100, MaxBurst: 1, ProbeBatch: 10}
 
 func newReplicas(t *testing.T, n int, cfg Config) []*Replica {
 	t.Helper()
@@ -260,23 +262,39 @@ func TestReceiveBuffersOutOfOrder(t *testing.T) {
 }
 
 func TestMaxBatchSplits(t *testing.T) {
-	cfg := testConfig
-	cfg.MaxBatch = 4
-	rs := newReplicas(t, 2, cfg)
-	for i := range 10 {
-		exec(t, rs[0], fmt.Sprintf(`[["w",%d,1]]`, i), t0)
+	tests := []struct {
+		burst int
+		want  [][]int // txns per batch, per tick
+	}{
+		{1, [][]int{{4}, {4}, {2}}},
+		{2, [][]int{{4, 4}, {2}}},
+		{5, [][]int{{4, 4, 2}}},
 	}
-	var sizes []int
-	for {
-		out := rs[0].Tick(t0)
-		if len(out) == 0 {
-			break
-		}
-		sizes = append(sizes, len(out[0].Batch.Runs[0].Txns))
-		deliver(t, rs, 0, out, t0)
-	}
-	if !slices.Equal(sizes, []int{4, 4, 2}) || len(rs[1].store) != 10 {
-		t.Fatalf("batch sizes %v, n1 has %d keys", sizes, len(rs[1].store))
+	for _, tt := range tests {
+		t.Run(fmt.Sprint("burst", tt.burst), func(t *testing.T) {
+			cfg := testConfig
+			cfg.MaxBatch, cfg.MaxBurst = 4, tt.burst
+			rs := newReplicas(t, 2, cfg)
+			for i := range 10 {
+				exec(t, rs[0], fmt.Sprintf(`[["w",%d,1]]`, i), t0)
+			}
+			var ticks [][]int
+			for {
+				out := rs[0].Tick(t0)
+				if len(out) == 0 {
+					break
+				}
+				var sizes []int
+				for _, o := range out {
+					sizes = append(sizes, len(o.Batch.Runs[0].Txns))
+				}
+				ticks = append(ticks, sizes)
+				deliver(t, rs, 0, out, t0)
+			}
+			if fmt.Sprint(ticks) != fmt.Sprint(tt.want) || len(rs[1].store) != 10 {
+				t.Fatalf("batch sizes by tick %v, want %v; n1 has %d keys", ticks, tt.want, len(rs[1].store))
+			}
+		})
 	}
 }
 
@@ -416,5 +434,117 @@ func TestRandomPartitionsConverge(t *testing.T) {
 				}
 			}
 		})
+	}
+}
+
+// An acknowledgement rides on the receiver's next batch of transactions,
+// or goes alone once it has been owed for AckAfter.
+func TestAckWaitsToRide(t *testing.T) {
+	cfg := testConfig
+	cfg.AckAfter = 300 * time.Millisecond
+	tests := []struct {
+		name    string
+		own     bool          // the receiver runs a txn of its own meanwhile
+		at      time.Duration // when the receiver's tick sends its first batch
+		wantTxn int           // txns in that batch
+	}{
+		{"alone, after AckAfter", false, 300 * time.Millisecond, 0},
+		{"riding on the receiver's own txn", true, 100 * time.Millisecond, 1},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			rs := newReplicas(t, 2, cfg)
+			exec(t, rs[0], `[["w",1,1]]`, t0)
+			deliver(t, rs, 0, rs[0].Tick(t0), t0)
+			if tt.own {
+				exec(t, rs[1], `[["w",2,2]]`, t0)
+			}
+			var out []Outgoing
+			for d := 100 * time.Millisecond; len(out) == 0 && d <= time.Second; d += 100 * time.Millisecond {
+				out = rs[1].Tick(t0.Add(d))
+				if len(out) != 0 && d != tt.at {
+					t.Fatalf("first batch at %v, want %v", d, tt.at)
+				}
+			}
+			if len(out) != 1 || !slices.Equal(out[0].Batch.Have, []uint64{1, uint64(tt.wantTxn)}) || len(out[0].Batch.Runs) != min(tt.wantTxn, 1) {
+				t.Fatalf("want one batch acknowledging n0's txn with %d txns, got %+v", tt.wantTxn, out)
+			}
+			if again := rs[1].Tick(t0.Add(900 * time.Millisecond)); len(again) != 0 {
+				t.Fatalf("acknowledged twice: %+v", again)
+			}
+		})
+	}
+}
+
+// TestLongPartitionCatchUp: while a peer is unreachable for minutes, a
+// node sends it one small probe per ResendAfter, not its backlog over and
+// over; after the heal the backlog arrives in batches of at most MaxBatch,
+// MaxBurst of them per tick, and both sides converge well inside Maelstrom's 10 s
+// quiet period.
+func TestLongPartitionCatchUp(t *testing.T) {
+	cfg := DefaultConfig
+	rs := newReplicas(t, 2, cfg)
+	const (
+		partition = time.Minute
+		perTick   = 100 // writing txns per tick on each side: 400/s at 250ms ticks
+	)
+	var now time.Duration
+	largest := 0 // bytes of the largest batch
+	step := func(deliverAll bool) (txns, most int) {
+		at := t0.Add(now)
+		for i, r := range rs {
+			for _, o := range r.Tick(at) {
+				n := 0
+				for _, run := range o.Batch.Runs {
+					n += len(run.Txns)
+				}
+				txns, most = txns+n, max(most, n)
+				b, err := json.Marshal(o.Batch)
+				if err != nil {
+					t.Fatal(err)
+				}
+				largest = max(largest, len(b))
+				if deliverAll {
+					deliver(t, rs, i, []Outgoing{o}, at)
+				}
+			}
+		}
+		now += cfg.Interval
+		return txns, most
+	}
+	step(true) // both sides have heard each other
+	var cutTxns int
+	for now < partition {
+		for i, r := range rs {
+			for j := range perTick {
+				exec(t, r, fmt.Sprintf(`[["w",%d,%d],["w",%d,%d]]`, j%7, now/cfg.Interval*perTick+time.Duration(j), 7+i, j), t0.Add(now))
+			}
+		}
+		txns, _ := step(false)
+		cutTxns += txns
+	}
+	backlog := 2 * int(partition/cfg.Interval) * perTick
+	// New txns go out once each; resends are probes.
+	if limit := backlog + 2*int(partition/cfg.ResendAfter)*cfg.ProbeBatch; cutTxns > limit {
+		t.Fatalf("%d txns sent into the partition, want at most %d (each new one once, plus probes)", cutTxns, limit)
+	}
+	heal := now
+	for rs[0].haveVector()[1] != rs[1].haveVector()[1] || rs[1].haveVector()[0] != rs[0].haveVector()[0] {
+		if now-heal > 10*time.Second {
+			t.Fatalf("not converged 10 s after the heal: %v %v", rs[0].haveVector(), rs[1].haveVector())
+		}
+		if _, most := step(true); most > cfg.MaxBatch {
+			t.Fatalf("a batch of %d txns, more than MaxBatch %d", most, cfg.MaxBatch)
+		}
+	}
+	if took, bound := now-heal, cfg.ResendAfter+time.Duration(backlog/2/(cfg.MaxBatch*cfg.MaxBurst)+3)*cfg.Interval; took > bound {
+		t.Fatalf("converged %v after the heal, want within %v", took, bound)
+	}
+	if fmt.Sprint(state(rs[0])) != fmt.Sprint(state(rs[1])) {
+		t.Fatal("stores differ after catch-up")
+	}
+	t.Logf("backlog %d txns, converged %v after the heal, largest batch %d bytes", backlog, now-heal, largest)
+	if largest > 1<<20 {
+		t.Fatalf("largest batch %d bytes, want under 1 MiB", largest)
 	}
 }

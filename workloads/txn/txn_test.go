@@ -15,23 +15,60 @@ import (
 	"github.com/glomers/glomers/node"
 )
 
-func TestSetupRejectsBadArgs(t *testing.T) {
-	for _, args := range [][]string{{"-interval", "0s"}, {"-nope"}, {"extra"}} {
-		if err := Setup(node.New(node.WithIO(strings.NewReader(""), io.Discard)), args); err == nil {
-			t.Errorf("Setup(%q) accepted", args)
+func TestParseFlags(t *testing.T) {
+	tests := []struct {
+		name string
+		args []string
+		want func(*Config) // applied to DefaultConfig; nil: an error
+	}{
+		{"defaults", nil, func(*Config) {}},
+		{"every flag", []string{"-interval", "50ms", "-resend-after", "2s", "-relay-after", "0s", "-ack-after", "1s", "-max-batch", "9", "-probe-batch", "3"},
+			func(c *Config) {
+				*c = Config{Interval: 50 * time.Millisecond, ResendAfter: 2 * time.Second, AckAfter: time.Second, MaxBatch: 9, MaxBurst: c.MaxBurst, ProbeBatch: 3}
+			}},
+		{"zero interval", []string{"-interval", "0s"}, nil},
+		{"ack-after not below resend-after", []string{"-ack-after", "1s", "-resend-after", "1s"}, nil},
+		{"zero max batch", []string{"-max-batch", "0"}, nil},
+		{"zero probe batch", []string{"-probe-batch", "0"}, nil},
+		{"unknown flag", []string{"-nope"}, nil},
+		{"stray argument", []string{"extra"}, nil},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseFlags(tt.args)
+			if tt.want == nil {
+				if err == nil {
+					t.Fatalf("ParseFlags(%q) = %+v, want an error", tt.args, got)
+				}
+				if Setup(node.New(node.WithIO(strings.NewReader(""), io.Discard)), tt.args) == nil {
+					t.Fatalf("Setup(%q) accepted", tt.args)
+				}
+				return
+			}
+			want := DefaultConfig
+			tt.want(&want)
+			if err != nil || got != want {
+				t.Fatalf("ParseFlags(%q) = %+v, %v; want %+v", tt.args, got, err, want)
+			}
+		})
+	}
+}
+
+func TestNewReplicaRejectsBadClusters(t *testing.T) {
+	tests := []struct {
+		name    string
+		self, n int
+		cfg     Config
+	}{
+		{"no nodes", 0, 0, DefaultConfig},
+		{"index past the end", 2, 2, DefaultConfig},
+		{"negative index", -1, 2, DefaultConfig},
+		{"zero max batch", 0, 1, Config{MaxBatch: 0, ProbeBatch: 1}},
+	}
+	for _, tt := range tests {
+		if _, err := NewReplica(tt.self, tt.n, tt.cfg); err == nil {
+			t.Errorf("%s: accepted", tt.name)
 		}
-	}
-	// A bad replication setting is caught when init builds the replica.
-	var out bytes.Buffer
-	n := node.New(node.WithIO(strings.NewReader(`{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}`+"\n"), &out))
-	if err := Setup(n, []string{"-max-batch", "0"}); err != nil {
-		t.Fatal(err)
-	}
-	if err := n.Run(context.Background()); err != nil {
-		t.Fatal(err)
-	}
-	if !strings.Contains(out.String(), `"type":"error"`) || !strings.Contains(out.String(), "max batch") {
-		t.Errorf("init with -max-batch 0 answered %s", out.String())
 	}
 }
 
