@@ -95,7 +95,6 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 
 	"github.com/glomers/glomers/node"
 )
@@ -137,19 +136,16 @@ type typeOnly struct {
 // duration, and -max-poll, a count.
 func ParseFlags(args []string) (Config, error) {
 	cfg := DefaultConfig
-	fs := flag.NewFlagSet("kafka", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.DurationVar(&cfg.Flush, "flush", cfg.Flush, "least time between two chunk writes (batching window)")
-	fs.DurationVar(&cfg.Tail, "tail", cfg.Tail, "silence after which a peer's stream is read from lin-kv")
-	fs.DurationVar(&cfg.MaxTail, "max-tail", cfg.MaxTail, "longest silence allowed, after back-off, to an idle peer's stream")
-	fs.IntVar(&cfg.MaxPoll, "max-poll", cfg.MaxPoll, "most messages per key in one poll reply")
-	fs.DurationVar(&cfg.Wait, "wait", cfg.Wait, "longest a request waits for durability")
-	fs.DurationVar(&cfg.RPC, "rpc", cfg.RPC, "time limit of one lin-kv request")
-	if err := fs.Parse(args); err != nil {
-		return Config{}, fmt.Errorf("kafka flags: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("kafka flags: unexpected arguments %q", fs.Args())
+	_, err := node.ParseFlags("kafka", args, func(fs *flag.FlagSet) {
+		fs.DurationVar(&cfg.Flush, "flush", cfg.Flush, "least time between two chunk writes (batching window)")
+		fs.DurationVar(&cfg.Tail, "tail", cfg.Tail, "silence after which a peer's stream is read from lin-kv")
+		fs.DurationVar(&cfg.MaxTail, "max-tail", cfg.MaxTail, "longest silence allowed, after back-off, to an idle peer's stream")
+		fs.IntVar(&cfg.MaxPoll, "max-poll", cfg.MaxPoll, "most messages per key in one poll reply")
+		fs.DurationVar(&cfg.Wait, "wait", cfg.Wait, "longest a request waits for durability")
+		fs.DurationVar(&cfg.RPC, "rpc", cfg.RPC, "time limit of one lin-kv request")
+	})
+	if err != nil {
+		return Config{}, err
 	}
 	if cfg.Flush < 0 || cfg.Tail <= 0 || cfg.MaxTail < cfg.Tail || cfg.Wait <= 0 || cfg.RPC <= 0 || cfg.MaxPoll <= 0 {
 		return Config{}, fmt.Errorf("kafka flags: -tail, -wait, -rpc and -max-poll must be positive, -max-tail at least -tail and -flush not negative: %+v", cfg)

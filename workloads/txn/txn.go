@@ -111,7 +111,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"slices"
 	"sync"
 	"time"
@@ -143,19 +142,16 @@ type server struct {
 // durations), -max-batch and -probe-batch (counts); see Config.
 func ParseFlags(args []string) (Config, error) {
 	cfg := DefaultConfig
-	fs := flag.NewFlagSet("txn-rw-register", flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.DurationVar(&cfg.Interval, "interval", cfg.Interval, "how often replication batches go out")
-	fs.DurationVar(&cfg.ResendAfter, "resend-after", cfg.ResendAfter, "resend what a peer has not acknowledged for this long")
-	fs.DurationVar(&cfg.RelayAfter, "relay-after", cfg.RelayAfter, "relay a third node's transactions missing at a peer after this long")
-	fs.DurationVar(&cfg.AckAfter, "ack-after", cfg.AckAfter, "longest an acknowledgement waits to ride on a batch of transactions")
-	fs.IntVar(&cfg.MaxBatch, "max-batch", cfg.MaxBatch, "most transactions in one message")
-	fs.IntVar(&cfg.ProbeBatch, "probe-batch", cfg.ProbeBatch, "most transactions in a resend to a silent peer")
-	if err := fs.Parse(args); err != nil {
-		return Config{}, fmt.Errorf("txn-rw-register flags: %w", err)
-	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("txn-rw-register flags: unexpected arguments %q", fs.Args())
+	_, err := node.ParseFlags("txn-rw-register", args, func(fs *flag.FlagSet) {
+		fs.DurationVar(&cfg.Interval, "interval", cfg.Interval, "how often replication batches go out")
+		fs.DurationVar(&cfg.ResendAfter, "resend-after", cfg.ResendAfter, "resend what a peer has not acknowledged for this long")
+		fs.DurationVar(&cfg.RelayAfter, "relay-after", cfg.RelayAfter, "relay a third node's transactions missing at a peer after this long")
+		fs.DurationVar(&cfg.AckAfter, "ack-after", cfg.AckAfter, "longest an acknowledgement waits to ride on a batch of transactions")
+		fs.IntVar(&cfg.MaxBatch, "max-batch", cfg.MaxBatch, "most transactions in one message")
+		fs.IntVar(&cfg.ProbeBatch, "probe-batch", cfg.ProbeBatch, "most transactions in a resend to a silent peer")
+	})
+	if err != nil {
+		return Config{}, err
 	}
 	if cfg.Interval <= 0 || cfg.ResendAfter <= 0 || cfg.RelayAfter < 0 || cfg.AckAfter < 0 || cfg.AckAfter >= cfg.ResendAfter ||
 		cfg.MaxBatch < 1 || cfg.ProbeBatch < 1 {
