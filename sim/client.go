@@ -63,8 +63,8 @@ func (p *proc) load(ctx context.Context, lim *limiter, end time.Time) error {
 }
 
 // final sends the thread's final requests, in order.
-func (p *proc) final(ctx context.Context) error {
-	for _, b := range p.gen.Final() {
+func (p *proc) final(ctx context.Context, reqs []Body) error {
+	for _, b := range reqs {
 		if err := p.do(ctx, b, true); err != nil {
 			return err
 		}
@@ -84,7 +84,7 @@ func (p *proc) do(ctx context.Context, body Body, final bool) error {
 	if err != nil && !errors.Is(err, errTimeout) {
 		return err
 	}
-	status, code := outcome(resp)
+	status, code := outcome(typ, resp)
 	op := p.r.hist.complete(i, resp, status, code, p.r.since())
 	if status == Info {
 		p.process += p.r.cfg.Concurrency
@@ -109,20 +109,31 @@ func encodeRequest(body Body) (json.RawMessage, string, error) {
 	return b, hdr.Type, nil
 }
 
-// outcome judges a reply body; nil means none came in time.
-func outcome(resp json.RawMessage) (Status, int) {
-	if resp == nil {
-		return Info, 0
+// outcome judges the reply to a request of type typ; a nil reply means none
+// came in time. As in Maelstrom's clients, a timeout or an indefinite error
+// leaves the operation indeterminate (Info), except for reads: they change
+// nothing, so they simply fail.
+func outcome(typ string, resp json.RawMessage) (Status, int) {
+	status, code := Info, 0
+	if resp != nil {
+		var hdr replyHeader
+		if json.Unmarshal(resp, &hdr) != nil || hdr.Type != "error" {
+			return OK, 0
+		}
+		code = hdr.Code
+		if (&node.Error{Code: code}).Definite() {
+			status = Fail
+		}
 	}
-	var hdr replyHeader
-	if json.Unmarshal(resp, &hdr) != nil || hdr.Type != "error" {
-		return OK, 0
+	if typ == idempotentType {
+		status = Fail
 	}
-	if (&node.Error{Code: hdr.Code}).Definite() {
-		return Fail, hdr.Code
-	}
-	return Info, hdr.Code
+	return status, code
 }
+
+// idempotentType is the request type whose timeouts and indefinite errors
+// count as failures: every Maelstrom workload that reads calls it "read".
+const idempotentType = "read"
 
 // recorder keeps the history in invocation order.
 type recorder struct {

@@ -41,7 +41,7 @@ type Config struct {
 	// the simulator itself set their own.
 	Spec Spec
 
-	Quiet         time.Duration // after the heal, before final reads; default 10s, negative for none
+	Quiet         time.Duration // after the heal, before final requests (none: no wait); default 10s, negative for none
 	ClientTimeout time.Duration // a client gives up on a request after this; default 5s
 
 	// LogDir, when set, receives each node's log as <id>.log: the zerolog
@@ -120,7 +120,7 @@ func (c Config) Validate() error {
 func (c Config) partitions() bool { return slices.Contains(c.Nemesis, "partition") }
 
 // availability parses Availability: whether it is checked, and the least
-// fraction of load operations that must succeed (1 for "total").
+// fraction of operations that must succeed (1 for "total").
 func (c Config) availability() (checked bool, min float64, err error) {
 	switch c.Availability {
 	case "":
@@ -136,6 +136,7 @@ func (c Config) availability() (checked bool, min float64, err error) {
 }
 
 // Report is the outcome of a run: the verdict and Maelstrom's statistics.
+// Availability is Maelstrom's: ok ÷ invoked over every client operation.
 // Its JSON form is what `scripts/sim --json` prints.
 type Report struct {
 	Workload          string                        `json:"workload"`
@@ -151,9 +152,15 @@ type Report struct {
 	Nemesis           []NemesisEvent                `json:"nemesis"` // partitions started and healed, in order
 	VirtualSeconds    float64                       `json:"virtual_seconds"`
 
-	// WallSeconds is the real time the run took. Inside a synctest bubble
-	// Run sees only virtual time, so there it equals VirtualSeconds until
-	// the caller outside the bubble (sim/simtest, sim/cli) overwrites it.
+	// Warnings are what went wrong without making the run invalid,
+	// because Maelstrom would not notice: nodes that did not stop cleanly
+	// at the end (Maelstrom kills them). An in-process node whose handler
+	// never returns is reported here and its goroutines are leaked.
+	Warnings []string `json:"warnings,omitempty"`
+
+	// WallSeconds is the real time the run took, as RunIn measures it
+	// from outside the bubble. Run alone, inside a bubble, sees only
+	// virtual time, so it sets it to VirtualSeconds.
 	WallSeconds float64 `json:"wall_seconds"`
 
 	History History `json:"-"`
@@ -175,7 +182,9 @@ type NetStats struct {
 	Servers MsgCount `json:"servers"`
 
 	// Dropped counts messages lost to a partition (counted as sent above,
-	// like Maelstrom's journal); Unroutable those sent to no such node.
+	// like Maelstrom's journal). Unroutable counts messages to no such
+	// endpoint: Maelstrom refuses them unjournaled, so they are not counted
+	// above, and they make the run invalid.
 	Dropped    int `json:"dropped"`
 	Unroutable int `json:"unroutable"`
 }
@@ -185,7 +194,9 @@ type NemesisEvent struct {
 	At     float64 `json:"at_s"`   // seconds since the run began
 	Action string  `json:"action"` // "partition" or "heal"
 	Shape  string  `json:"shape,omitempty"`
-	// Grudge maps each node to the nodes it drops messages from.
+	// Grudge maps each node to the nodes it drops messages from; empty
+	// when the shape cuts nothing (Jepsen's minority third of three nodes,
+	// any shape of one node).
 	Grudge map[string][]string `json:"grudge,omitempty"`
 }
 

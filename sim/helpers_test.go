@@ -3,9 +3,11 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"os"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -93,14 +95,17 @@ func replySetup(reply func(ctx context.Context, n *node.Node) (any, error)) node
 // virtualRun runs cfg in a synctest bubble and fails the test on an error.
 func virtualRun(t *testing.T, cfg Config) *Report {
 	t.Helper()
-	var rep *Report
-	var err error
-	syncRun(t, func(ctx context.Context) { rep, err = Run(ctx, cfg) })
+	rep, err := RunIn(bubble(t), cfg)
 	if err != nil {
 		t.Fatalf("Run: %v", err)
 	}
 	t.Logf("%s", rep.Summary())
 	return rep
+}
+
+// bubble runs functions in a synctest bubble of t.
+func bubble(t *testing.T) func(func()) {
+	return func(f func()) { synctest.Test(t, func(*testing.T) { f() }) }
 }
 
 // small is a short, quick configuration: 2 s of load at 10 req/s.
@@ -109,20 +114,30 @@ func small(setup node.SetupFunc, s Spec) Config {
 		Quiet: time.Second, Setup: setup, Spec: s}
 }
 
-// syncRun runs f in a synctest bubble with the bubble's context.
-func syncRun(t *testing.T, f func(ctx context.Context)) {
-	t.Helper()
-	synctest.Test(t, func(t *testing.T) { f(t.Context()) })
-}
-
-// nodeEnv makes this test binary act as an echo node binary, for tests of
-// Config.Bin.
+// nodeEnv makes this test binary act as a node binary, for tests of
+// Config.Bin: "echo" gossips like echoSetup(true), "exit" dies on its
+// third echo, "garbage" writes a line that is not a message with each
+// echo.
 const nodeEnv = "GLOMERS_SIM_TEST_NODE"
 
 func TestMain(m *testing.M) {
-	if os.Getenv(nodeEnv) != "" {
+	switch os.Getenv(nodeEnv) {
+	case "":
+		os.Exit(m.Run())
+	case "exit":
+		var echoes atomic.Int64
+		node.Main(replySetup(func(context.Context, *node.Node) (any, error) {
+			if echoes.Add(1) == 3 {
+				os.Exit(3)
+			}
+			return map[string]string{"type": "echo_ok"}, nil
+		}))
+	case "garbage":
+		node.Main(replySetup(func(context.Context, *node.Node) (any, error) {
+			fmt.Println("hello, Maelstrom")
+			return map[string]string{"type": "echo_ok"}, nil
+		}))
+	default:
 		node.Main(echoSetup(true))
-		return
 	}
-	os.Exit(m.Run())
 }

@@ -50,9 +50,3 @@ func (l *lockedRand) delay(lat latency) time.Duration {
 	defer l.mu.Unlock()
 	return lat.draw(l.r)
 }
-
-func (l *lockedRand) float64() float64 {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.r.Float64()
-}

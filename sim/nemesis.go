@@ -28,103 +28,91 @@ func components(group []int) *grudge {
 	return g
 }
 
-// shape is one of Jepsen's partition targets for n servers; ok is false
-// when it cannot cut anything with n servers.
+// shape is one of Jepsen's partition targets, built for n servers. Like
+// Jepsen's, a shape may cut nothing (a minority third of three nodes is
+// nobody); the nemesis still spends its turn on it.
 type shape struct {
 	name  string
-	build func(r *rand.Rand, n int) (g *grudge, ok bool)
+	build func(r *rand.Rand, n int) *grudge
 }
 
-// shapes are the partitions Maelstrom's nemesis picks from.
+// shapes are the partitions Maelstrom's nemesis picks from, uniformly.
 var shapes = []shape{
-	{"one", func(r *rand.Rand, n int) (*grudge, bool) {
+	{"one", func(r *rand.Rand, n int) *grudge {
 		// One node cut off from all the others.
-		if n < 2 {
-			return nil, false
-		}
 		group := make([]int, n)
 		group[r.IntN(n)] = 1
-		return components(group), true
+		return components(group)
 	}},
-	{"minority-third", func(r *rand.Rand, n int) (*grudge, bool) {
-		// A random third of the nodes apart from the rest.
-		return split(r, n, n/3)
+	{"minority-third", func(r *rand.Rand, n int) *grudge {
+		// The largest number of nodes under a third, apart from the rest.
+		return split(r, n, (n-1)/3)
 	}},
-	{"majority", func(r *rand.Rand, n int) (*grudge, bool) {
-		// Random halves: a minority and a majority.
+	{"majority", func(r *rand.Rand, n int) *grudge {
+		// Random halves, the smaller one first: a minority and a majority.
 		return split(r, n, n/2)
 	}},
-	{"majorities-ring", func(r *rand.Rand, n int) (*grudge, bool) {
-		// Nodes on a shuffled ring each see the majority of nodes around
-		// them, and no two see the same majority.
-		k := (n/2 + 1) / 2 // radius of the visible window
-		if 2*k+1 >= n {
-			return nil, false
-		}
-		ring := r.Perm(n)
-		pos := make([]int, n)
-		for i, node := range ring {
-			pos[node] = i
-		}
-		g := &grudge{n: n, drop: make([]bool, n*n)}
-		for to := range n {
-			for from := range n {
-				d := (pos[to] - pos[from] + n) % n
-				g.drop[to*n+from] = min(d, n-d) > k
-			}
-		}
-		return g, true
-	}},
+	{"majorities-ring", majoritiesRing},
 }
 
 // split puts a random set of size nodes apart from the others.
-func split(r *rand.Rand, n, size int) (*grudge, bool) {
-	if size < 1 || size >= n {
-		return nil, false
-	}
+func split(r *rand.Rand, n, size int) *grudge {
 	group := make([]int, n)
 	for _, i := range r.Perm(n)[:size] {
 		group[i] = 1
 	}
-	return components(group), true
+	return components(group)
 }
 
-// partition picks a random shape that can cut n servers; ok is false when
-// none can (a single node).
-func partition(r *rand.Rand, n int) (name string, g *grudge, ok bool) {
-	for _, i := range r.Perm(len(shapes)) {
-		if g, ok := shapes[i].build(r, n); ok {
-			return shapes[i].name, g, true
+// majoritiesRing shuffles the nodes into a ring and lets each see only the
+// majority of consecutive nodes around it (itself at the middle, or just
+// after it for an even majority, which makes the cut one-way between some
+// pairs). This is Jepsen's exact construction for up to five nodes; for
+// more, Jepsen connects random majorities instead, and this keeps the ring.
+func majoritiesRing(r *rand.Rand, n int) *grudge {
+	m := n/2 + 1
+	ring := r.Perm(n)
+	g := &grudge{n: n, drop: make([]bool, n*n)}
+	for p, to := range ring {
+		sees := make([]bool, n)
+		for i := range m {
+			sees[ring[(p-m/2+i+n)%n]] = true
+		}
+		for from := range n {
+			g.drop[to*n+from] = !sees[from]
 		}
 	}
-	return "", nil, false
+	return g
 }
 
-// nemesis alternates partitions and heals until end, each after a random
-// delay uniform in [0, 2×interval) as Jepsen's staggered flip-flop does,
-// and heals when it stops. It records what it does in r.events.
+// partition picks a random shape and builds it for n servers.
+func partition(r *rand.Rand, n int) (name string, g *grudge) {
+	s := shapes[r.IntN(len(shapes))]
+	return s.name, s.build(r, n)
+}
+
+// nemesis alternates partitions and heals until end, the first at once and
+// each next one after a delay uniform in [0, 2×interval): Jepsen's
+// staggered flip-flop. It records what it does in r.events and leaves the
+// last partition in place: Run heals once the load's operations are over,
+// as Maelstrom's final phase does.
 func (r *run) nemesis(ctx context.Context, end time.Time, rng *rand.Rand) {
-	cut := false
-	for {
-		wait := time.Duration(rng.Int64N(2 * int64(r.cfg.NemesisInterval)))
-		at := time.Now().Add(wait)
-		if at.After(end) {
-			at = end
-		}
-		if !sleepUntil(ctx, at) || !time.Now().Before(end) {
-			break
-		}
+	for cut := false; ; cut = !cut {
 		if cut {
 			r.setGrudge("", nil)
-			cut = false
-			continue
+		} else {
+			r.setGrudge(partition(rng, len(r.nw.servers)))
 		}
-		if name, g, ok := partition(rng, len(r.nw.servers)); ok {
-			r.setGrudge(name, g)
-			cut = true
+		wait := time.Duration(rng.Int64N(2 * int64(r.cfg.NemesisInterval)))
+		if at := time.Now().Add(wait); !at.Before(end) || !sleepUntil(ctx, at) {
+			return
 		}
 	}
-	if cut {
+}
+
+// heal ends the partition, if one is in place.
+func (r *run) heal() {
+	if r.nw.grudge.Load() != nil {
 		r.setGrudge("", nil)
 	}
 }

@@ -3,6 +3,7 @@ package sim
 import (
 	"bytes"
 	"encoding/json"
+	"fmt"
 	"math/rand/v2"
 	"sync"
 	"sync/atomic"
@@ -65,12 +66,13 @@ type network struct {
 	lat       latency
 	sched     *scheduler
 	grudge    atomic.Pointer[grudge] // nil when healed
+	bad       func(problem string)   // told of messages to no such endpoint
 
 	nAll, nClients, nServers, nDropped, nUnroutable atomic.Int64
 }
 
-func newNetwork(lat latency, sched *scheduler) *network {
-	return &network{endpoints: make(map[string]*endpoint), lat: lat, sched: sched}
+func newNetwork(lat latency, sched *scheduler, bad func(problem string)) *network {
+	return &network{endpoints: make(map[string]*endpoint), lat: lat, sched: sched, bad: bad}
 }
 
 // add registers an endpoint; call before any message flows.
@@ -86,18 +88,21 @@ func (nw *network) add(id string, k kind, recv receiver, rng *rand.Rand) *endpoi
 }
 
 // send routes one line from an endpoint to dest. The line must end in a
-// newline and is owned by the network from now on.
+// newline and is owned by the network from now on. A message to no such
+// endpoint is refused and not counted as sent, as Maelstrom's network
+// refuses it before journaling; it is reported to bad.
 func (nw *network) send(from *endpoint, dest string, line []byte) {
-	nw.nAll.Add(1)
 	to := nw.endpoints[dest]
-	if from.kind == client || (to != nil && to.kind == client) {
+	if to == nil {
+		nw.nUnroutable.Add(1)
+		nw.bad(fmt.Sprintf("%s sent a message to %q, which is no node, client or service: %.120q", from.id, dest, line))
+		return
+	}
+	nw.nAll.Add(1)
+	if from.kind == client || to.kind == client {
 		nw.nClients.Add(1)
 	} else {
 		nw.nServers.Add(1)
-	}
-	if to == nil {
-		nw.nUnroutable.Add(1)
-		return
 	}
 	m := &message{from: from, to: to, line: line}
 	var d time.Duration

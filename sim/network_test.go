@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"context"
 	"io"
 	"math"
 	"math/rand/v2"
@@ -33,9 +32,10 @@ func (s *sink) count() int {
 }
 
 func TestPartitionCutsBothWaysAndHeals(t *testing.T) {
-	syncRun(t, func(context.Context) {
+	bubble(t)(func() {
 		sched := newScheduler()
-		nw := newNetwork(latency{dist: "constant", mean: 10 * time.Millisecond}, sched)
+		var problems []string
+		nw := newNetwork(latency{dist: "constant", mean: 10 * time.Millisecond}, sched, func(p string) { problems = append(problems, p) })
 		sched.nw = nw
 		go sched.run()
 		defer sched.stop()
@@ -80,9 +80,14 @@ func TestPartitionCutsBothWaysAndHeals(t *testing.T) {
 		if sinks[0].count() != 2 || sinks[1].count() != 1 {
 			t.Errorf("after the heal: n0 %d, n1 %d messages, want 2 and 1", sinks[0].count(), sinks[1].count())
 		}
+		// A message to no such node is refused: reported, not counted.
+		send(eps[0], "n9")
 		st := nw.stats(2)
-		if st.All.Msgs != 8 || st.Dropped != 2 || st.Clients.Msgs != 2 || st.Servers.Msgs != 6 || st.All.MsgsPerOp != 4 {
-			t.Errorf("stats %+v: want 8 messages, 2 dropped, 2 client ones, 6 server ones", st)
+		if st.All.Msgs != 8 || st.Dropped != 2 || st.Clients.Msgs != 2 || st.Servers.Msgs != 6 || st.All.MsgsPerOp != 4 || st.Unroutable != 1 {
+			t.Errorf("stats %+v: want 8 messages, 2 dropped, 2 client ones, 6 server ones, 1 unroutable", st)
+		}
+		if len(problems) != 1 || !strings.Contains(problems[0], `"n9"`) {
+			t.Errorf("problems %q: want the message to n9", problems)
 		}
 	})
 }
@@ -130,12 +135,16 @@ func TestLatencyDistributions(t *testing.T) {
 
 func TestShapes(t *testing.T) {
 	r := rand.New(rand.NewPCG(3, 4))
-	for _, n := range []int{2, 3, 5, 25} {
+	// Links cut by each of Jepsen's shapes, by node count: its minority
+	// third is the largest number under a third of the nodes (none of 3).
+	cuts := map[string]map[int]int{
+		"one":            {1: 0, 2: 2, 3: 4, 5: 8, 25: 48},
+		"minority-third": {1: 0, 2: 0, 3: 0, 4: 6, 5: 8, 25: 2 * 8 * 17},
+		"majority":       {1: 0, 2: 2, 3: 4, 5: 12, 25: 2 * 12 * 13},
+	}
+	for _, n := range []int{1, 2, 3, 4, 5, 25} {
 		for _, s := range shapes {
-			g, ok := s.build(r, n)
-			if !ok {
-				continue
-			}
+			g := s.build(r, n)
 			cut := 0
 			for to := range n {
 				sees := 0
@@ -149,20 +158,23 @@ func TestShapes(t *testing.T) {
 				if g.drops(to, to) {
 					t.Errorf("%s/%d: node %d drops its own messages", s.name, n, to)
 				}
-				if s.name == "majorities-ring" && sees <= n/2 {
-					t.Errorf("majorities-ring/%d: node %d sees %d nodes, not a majority", n, to, sees)
+				if s.name == "majorities-ring" && sees != n/2+1 {
+					t.Errorf("majorities-ring/%d: node %d sees %d nodes, want a bare majority", n, to, sees)
 				}
 			}
-			if cut == 0 {
-				t.Errorf("%s/%d cuts nothing", s.name, n)
-			}
-			if s.name == "one" && cut != 2*(n-1) {
-				t.Errorf("one/%d cuts %d links, want one node from all %d others both ways", n, cut, n-1)
+			if want, ok := cuts[s.name][n]; ok && cut != want {
+				t.Errorf("%s/%d cuts %d links, want %d", s.name, n, cut, want)
 			}
 		}
 	}
-	if _, _, ok := partition(r, 1); ok {
-		t.Error("a single node cannot be partitioned")
+	// Three nodes on a ring each see a different two: the cut is one-way.
+	g := majoritiesRing(r, 3)
+	for to := range 3 {
+		for from := range 3 {
+			if g.drops(to, from) && g.drops(from, to) {
+				t.Errorf("majorities-ring/3: %d and %d cut both ways", to, from)
+			}
+		}
 	}
 }
 
@@ -200,8 +212,8 @@ func TestEnvelope(t *testing.T) {
 }
 
 func TestPipes(t *testing.T) {
-	syncRun(t, func(context.Context) {
-		nw := newNetwork(latency{dist: "constant"}, newScheduler())
+	bubble(t)(func() {
+		nw := newNetwork(latency{dist: "constant"}, newScheduler(), func(string) {})
 		in := newInbox()
 		self := nw.add("n0", server, in, rand.New(rand.NewPCG(1, 1)))
 		var problems []string

@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -17,24 +16,52 @@ import (
 	"github.com/rs/zerolog"
 )
 
-// stopTimeout bounds how long a node may take to stop once its input ends.
-const stopTimeout = 10 * time.Second
+// Stopping a node: its input ends; an in-process node then gets stopGrace
+// to finish before its context is cancelled too, and stopTimeout more; a
+// process gets stopTimeout to exit before it is killed. Maelstrom kills its
+// nodes at the end of a test without asking, so none of this makes a run
+// invalid: it only warns.
+const (
+	stopGrace   = time.Second
+	stopTimeout = 10 * time.Second
+)
 
 // serverNode is a running server node.
 type serverNode interface {
-	// stop ends the node's input and waits for it to finish.
-	stop() error
+	// stop ends the node and waits for it. It returns what went wrong (nil
+	// for a clean stop) and whether the node is left running: an
+	// in-process node whose handler never returns cannot be killed.
+	stop() (problem error, leaked bool)
 }
 
-// stopAll stops the servers in parallel and returns their errors.
-func stopAll(servers []serverNode) []error {
-	errs := make([]error, len(servers))
+// stopped is the outcome of stopping the servers.
+type stopped struct {
+	problems []string // one per node that did not stop cleanly
+	leaked   int      // in-process nodes left running
+}
+
+// stopAll stops the servers in parallel.
+func stopAll(servers []serverNode) stopped {
+	type result struct {
+		err    error
+		leaked bool
+	}
+	res := make([]result, len(servers))
 	var wg sync.WaitGroup
 	for i, s := range servers {
-		wg.Go(func() { errs[i] = s.stop() })
+		wg.Go(func() { res[i].err, res[i].leaked = s.stop() })
 	}
 	wg.Wait()
-	return slices.DeleteFunc(errs, func(err error) bool { return err == nil })
+	var out stopped
+	for _, r := range res {
+		if r.err != nil {
+			out.problems = append(out.problems, r.err.Error())
+		}
+		if r.leaked {
+			out.leaked++
+		}
+	}
+	return out
 }
 
 // startServer starts server id on its inbox and outbox, in-process or as
@@ -56,32 +83,53 @@ func startServer(ctx context.Context, cfg Config, id string, in *inbox, out *out
 		closeLog(logw)
 		return nil, fmt.Errorf("set up node %s: %w", id, err)
 	}
-	s := &inProcess{id: id, in: in, log: logw, done: make(chan error, 1)}
-	go func() { s.done <- n.Run(ctx) }()
+	ctx, cancel := context.WithCancel(ctx)
+	s := &inProcess{id: id, in: in, log: logw, cancel: cancel, done: make(chan error, 1)}
+	go func() {
+		err := n.Run(ctx)
+		closeLog(logw)
+		s.done <- err
+	}()
 	return s, nil
 }
 
 // inProcess is a node.Node running on a goroutine.
 type inProcess struct {
-	id   string
-	in   *inbox
-	log  io.WriteCloser
-	done chan error
+	id     string
+	in     *inbox
+	log    io.WriteCloser
+	cancel context.CancelFunc // the node's own context
+	done   chan error         // Run's result
 }
 
-func (s *inProcess) stop() error {
+func (s *inProcess) stop() (error, bool) {
 	s.in.close()
-	t := time.NewTimer(stopTimeout)
+	err, ok := waitFor(s.done, stopGrace)
+	if !ok {
+		// Handlers still running: cancel their context, as a killed
+		// process would stop them.
+		s.cancel()
+		err, ok = waitFor(s.done, stopTimeout)
+	}
+	s.cancel()
+	switch {
+	case !ok:
+		return fmt.Errorf("node %s did not stop within %v of the end of its input and of its context: a handler never returns; its goroutines are left blocked", s.id, stopGrace+stopTimeout), true
+	case err != nil:
+		return fmt.Errorf("node %s: %w", s.id, err), false
+	}
+	return nil, false
+}
+
+// waitFor waits up to d for a value on ch; ok is false if none came.
+func waitFor(ch <-chan error, d time.Duration) (err error, ok bool) {
+	t := time.NewTimer(d)
 	defer t.Stop()
 	select {
-	case err := <-s.done:
-		closeLog(s.log)
-		if err != nil {
-			return fmt.Errorf("node %s: %w", s.id, err)
-		}
-		return nil
+	case err := <-ch:
+		return err, true
 	case <-t.C:
-		return fmt.Errorf("node %s did not stop within %v of its input's end (a handler that never returns?)", s.id, stopTimeout)
+		return nil, false
 	}
 }
 
@@ -122,29 +170,37 @@ func startProcess(cfg Config, id string, in *inbox, out *outbox, logw io.WriteCl
 		err := cmd.Wait()
 		closeLog(logw)
 		if !p.stopping.Load() {
-			out.bad(fmt.Sprintf("%s exited during the run: %v", id, err))
+			out.bad(fmt.Sprintf("%s exited during the run: %v", id, exitStatus(err)))
+			// Nothing reads the input any more: let the stdin copier end.
+			in.close()
+			err = nil // reported already
 		}
 		p.exited <- err
 	}()
 	return p, nil
 }
 
-func (p *process) stop() error {
+func (p *process) stop() (error, bool) {
 	p.stopping.Store(true)
 	p.in.close()
-	t := time.NewTimer(stopTimeout)
-	defer t.Stop()
-	select {
-	case err := <-p.exited:
-		if err != nil {
-			return fmt.Errorf("node %s: %w", p.id, err)
-		}
-		return nil
-	case <-t.C:
+	err, ok := waitFor(p.exited, stopTimeout)
+	if !ok {
 		_ = p.cmd.Process.Kill()
 		<-p.exited
-		return fmt.Errorf("node %s did not exit within %v of its stdin's end; killed", p.id, stopTimeout)
+		return fmt.Errorf("node %s did not exit within %v of the end of its stdin; killed", p.id, stopTimeout), false
 	}
+	if err != nil {
+		return fmt.Errorf("node %s, once its stdin ended: %v", p.id, exitStatus(err)), false
+	}
+	return nil, false
+}
+
+// exitStatus describes how a process ended (Wait's error; nil: status 0).
+func exitStatus(err error) string {
+	if err == nil {
+		return "exit status 0"
+	}
+	return err.Error()
 }
 
 // openLog creates dir/id.log, or returns nil when dir is empty.

@@ -5,9 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"math"
 	"math/rand/v2"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -24,15 +22,20 @@ const maxProblems = 10
 
 // run is the state of one simulated run.
 type run struct {
-	cfg   Config
-	start time.Time
-	nw    *network
-	hist  recorder
+	cfg     Config
+	start   time.Time
+	sched   *scheduler
+	nw      *network
+	inboxes []*inbox // the servers' inputs, by index
+	hist    recorder
+	limRand *rand.Rand // the rate limiter's gaps
+	nemRand *rand.Rand // the nemesis's shapes and delays
 
 	mu       sync.Mutex
 	events   []NemesisEvent
 	problems []string // node protocol violations, the first maxProblems
 	nProblem int
+	warnings []string // what went wrong without breaking Maelstrom's rules
 }
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
@@ -47,144 +50,183 @@ func (r *run) bad(problem string) {
 	}
 }
 
+// warn records something worth knowing that does not make the run invalid.
+func (r *run) warn(problems ...string) {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.warnings = append(r.warnings, problems...)
+}
+
+// withProblems adds the protocol violations seen so far to err, which they
+// may explain (a node that died before answering init).
+func (r *run) withProblems(err error) error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if len(r.problems) == 0 {
+		return err
+	}
+	return fmt.Errorf("%w; also: %s", err, strings.Join(r.problems, "; "))
+}
+
 // newRand returns a PCG source seeded with the two words.
 func newRand(s1, s2 uint64) *rand.Rand { return rand.New(rand.NewPCG(s1, s2)) }
 
 // Run simulates one Maelstrom test of cfg and judges it with cfg.Spec:
 // init every node, send the spec's preamble, run the client load for
-// TimeLimit with the nemesis, heal, wait Quiet, send each client's final
-// requests, stop the nodes, check the history.
+// TimeLimit with the nemesis, heal once the load's operations are over,
+// and, when the clients have final requests, wait Quiet and send them;
+// then stop the nodes and check the history.
 //
 // Inside a synctest bubble every timer, latency and sleep of the run is
 // virtual; ctx must then be created inside the bubble (or be Background),
-// since waiting on a channel from outside it is not durable blocking. Run
-// returns an error when the run cannot happen (bad config, a node that
-// fails to start or to init, a preamble request answered with an error,
-// ctx ending); a run that happens but fails its checks returns a Report
-// with Valid false.
+// since waiting on a channel from outside it is not durable blocking.
+// RunIn does that for a caller outside the bubble. Run returns an error
+// when the run cannot happen (bad config, a node that fails to start or
+// to init, a preamble request answered with an error, ctx ending); a run
+// that happens but fails its checks returns a Report with Valid false.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
+	rep, _, err := simulate(ctx, cfg)
+	return rep, err
+}
+
+// RunIn runs cfg with Run inside bubble, a function that calls its argument
+// inside a testing/synctest bubble (sim/simtest and sim/cli make it from
+// their *testing.T), and sets the report's WallSeconds to the real time the
+// run took. A nil bubble runs in real time, as Config.Bin needs.
+//
+// An in-process node whose handler never returns, even once its input has
+// ended and its context is cancelled, cannot be stopped: its goroutines
+// stay blocked, and synctest panics with a deadlock when the bubble ends.
+// RunIn recovers from that panic when the run has reported such a node
+// (see Report.Warnings), so the caller still gets the report; the blocked
+// goroutines are leaked. Any other panic goes on.
+func RunIn(bubble func(func()), cfg Config) (rep *Report, err error) {
+	start := time.Now()
+	var leaked int
+	body := func() { rep, leaked, err = simulate(context.Background(), cfg) }
+	if bubble == nil {
+		body()
+	} else {
+		inBubble(bubble, body, &leaked)
+	}
+	if rep != nil {
+		rep.WallSeconds = time.Since(start).Seconds()
+	}
+	return rep, err
+}
+
+// inBubble runs body with bubble, recovering the deadlock panic of a bubble
+// that ends with the goroutines of *leaked stuck nodes still blocked.
+func inBubble(bubble func(func()), body func(), leaked *int) {
+	defer func() {
+		if p := recover(); p != nil {
+			e, ok := p.(error)
+			if !ok || *leaked == 0 || !strings.HasPrefix(e.Error(), "deadlock: main bubble goroutine has exited") {
+				panic(p)
+			}
+		}
+	}()
+	bubble(body)
+}
+
+// simulate is Run; it also reports how many in-process nodes it had to
+// leave running.
+func simulate(ctx context.Context, cfg Config) (rep *Report, leaked int, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
-		return nil, err
+		return nil, 0, err
 	}
-	lat, _ := newLatency(cfg.LatencyDist, cfg.Latency)
-	master := newRand(uint64(cfg.Seed), 0x676c6f6d657273) // "glomers"
-	seed := func() (uint64, uint64) { return master.Uint64(), master.Uint64() }
-
+	r, procs, setupConn, err := newRun(cfg)
+	if err != nil {
+		return nil, 0, err
+	}
 	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	sched := newScheduler()
-	r := &run{cfg: cfg, start: time.Now(), nw: newNetwork(lat, sched)}
-	sched.nw = r.nw
-
-	// The endpoints: servers, services, load clients, and one client for
-	// init and the preamble.
-	ids := make([]string, cfg.NodeCount)
-	inboxes := make([]*inbox, cfg.NodeCount)
-	outboxes := make([]*outbox, cfg.NodeCount)
-	for i := range ids {
-		ids[i] = "n" + strconv.Itoa(i)
-		inboxes[i] = newInbox()
-		e := r.nw.add(ids[i], server, inboxes[i], newRand(seed()))
-		outboxes[i] = &outbox{nw: r.nw, self: e, strict: cfg.Bin != "", bad: r.bad}
-	}
-	for _, name := range services.Names() {
-		svc, err := services.New(name, newRand(seed()))
-		if err != nil {
-			return nil, fmt.Errorf("service %s: %w", name, err)
-		}
-		se := &serviceEnd{nw: r.nw, svc: svc, bad: r.bad}
-		se.self = r.nw.add(name, service, se, newRand(seed()))
-	}
-	newConn := func(id string) *conn {
-		c := &conn{nw: r.nw}
-		c.self = r.nw.add(id, client, c, newRand(seed()))
-		return c
-	}
-	procs := make([]*proc, cfg.Concurrency)
-	for p := range procs {
-		node := ids[p%len(ids)]
-		procs[p] = &proc{r: r, conn: newConn("c" + strconv.Itoa(p+1)), process: p, node: node,
-			gen: cfg.Spec.NewClient(p, node, newRand(seed()))}
-	}
-	setup := newConn("c" + strconv.Itoa(cfg.Concurrency+1))
-	lim := &limiter{gap: time.Duration(float64(time.Second) / cfg.Rate), r: newRand(seed())}
-	nemesisRand := newRand(seed())
 
 	var bg sync.WaitGroup
-	bg.Go(sched.run)
+	bg.Go(r.sched.run)
 	var servers []serverNode
+	stop := func() {
+		st := stopAll(servers)
+		servers = nil
+		r.warn(st.problems...)
+		leaked += st.leaked
+	}
 	defer func() {
 		cancel()
-		stopAll(servers)
-		sched.stop()
+		stop()
+		r.sched.stop()
 		bg.Wait()
 	}()
-	for i, id := range ids {
-		s, err := startServer(ctx, cfg, id, inboxes[i], outboxes[i])
+	for i, in := range r.inboxes {
+		s, err := startServer(ctx, cfg, r.nw.servers[i].id, in, r.outbox(i))
 		if err != nil {
-			return nil, err
+			return nil, leaked, err
 		}
 		servers = append(servers, s)
 	}
-
-	if err := r.setup(ctx, setup, ids); err != nil {
-		return nil, err
+	if err := r.setup(ctx, setupConn); err != nil {
+		return nil, leaked, r.withProblems(err)
 	}
-
-	// The load, with the nemesis.
-	loadStart := time.Now()
-	loadEnd := loadStart.Add(cfg.TimeLimit)
-	lim.next = loadStart
-	var errMu sync.Mutex
-	var firstErr error
-	fail := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if firstErr == nil && err != nil {
-			firstErr = err
-			cancel()
-		}
+	if err := r.clients(ctx, procs); err != nil {
+		return nil, leaked, err
 	}
-	var wg sync.WaitGroup
-	if cfg.partitions() {
-		wg.Go(func() { r.nemesis(ctx, loadEnd, nemesisRand) })
-	}
-	for _, p := range procs {
-		wg.Go(func() { fail(p.load(ctx, lim, loadEnd)) })
-	}
-	wg.Wait()
-	sleepUntil(ctx, loadEnd) // the load lasts TimeLimit even if the last op ended early
-	loadOps := len(r.hist.history())
-
-	// Quiet, then the final requests.
-	if cfg.Quiet > 0 {
-		sleepUntil(ctx, time.Now().Add(cfg.Quiet))
-	}
-	for _, p := range procs {
-		wg.Go(func() { fail(p.final(ctx)) })
-	}
-	wg.Wait()
-	if firstErr != nil {
-		return nil, firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return nil, fmt.Errorf("run interrupted: %w", err)
-	}
-
-	// Stop the nodes, then judge.
-	for _, err := range stopAll(servers) {
-		r.bad(err.Error())
-	}
-	servers = nil
+	stop()
 	h := r.hist.history()
-	res := cfg.Spec.Check(h)
-	return r.report(h, loadOps, res), nil
+	return r.report(h, cfg.Spec.Check(h)), leaked, nil
+}
+
+// newRun builds the network of a run: servers, services, a client process
+// per Concurrency, and one more client for init and the preamble. Every
+// random source is drawn from the seed, in a fixed order.
+func newRun(cfg Config) (r *run, procs []*proc, setup *conn, err error) {
+	lat, _ := newLatency(cfg.LatencyDist, cfg.Latency)
+	master := newRand(uint64(cfg.Seed), 0x676c6f6d657273) // "glomers"
+	seed := func() *rand.Rand { return newRand(master.Uint64(), master.Uint64()) }
+
+	r = &run{cfg: cfg, start: time.Now(), sched: newScheduler()}
+	r.nw = newNetwork(lat, r.sched, r.bad)
+	r.sched.nw = r.nw
+	r.inboxes = make([]*inbox, cfg.NodeCount)
+	for i := range r.inboxes {
+		r.inboxes[i] = newInbox()
+		r.nw.add("n"+strconv.Itoa(i), server, r.inboxes[i], seed())
+	}
+	for _, name := range services.Names() {
+		svc, err := services.New(name, seed())
+		if err != nil {
+			return nil, nil, nil, fmt.Errorf("service %s: %w", name, err)
+		}
+		se := &serviceEnd{nw: r.nw, svc: svc, bad: r.bad}
+		se.self = r.nw.add(name, service, se, seed())
+	}
+	newConn := func(id string) *conn {
+		c := &conn{nw: r.nw}
+		c.self = r.nw.add(id, client, c, seed())
+		return c
+	}
+	procs = make([]*proc, cfg.Concurrency)
+	for p := range procs {
+		node := r.nw.servers[p%cfg.NodeCount].id
+		procs[p] = &proc{r: r, conn: newConn("c" + strconv.Itoa(p+1)), process: p, node: node,
+			gen: cfg.Spec.NewClient(p, node, seed())}
+	}
+	setup = newConn("c" + strconv.Itoa(cfg.Concurrency+1))
+	r.limRand, r.nemRand = seed(), seed()
+	return r, procs, setup, nil
+}
+
+// outbox makes the output of server i.
+func (r *run) outbox(i int) *outbox {
+	return &outbox{nw: r.nw, self: r.nw.servers[i], strict: r.cfg.Bin != "", bad: r.bad}
 }
 
 // setup sends init to every node and then the spec's preamble, each node
 // in parallel, and checks every answer.
-func (r *run) setup(ctx context.Context, c *conn, ids []string) error {
+func (r *run) setup(ctx context.Context, c *conn) error {
+	ids := make([]string, len(r.nw.servers))
+	for i, e := range r.nw.servers {
+		ids[i] = e.id
+	}
 	call := func(id string, body any, want string) error {
 		b, err := json.Marshal(body)
 		if err != nil {
@@ -229,118 +271,63 @@ func (r *run) setup(ctx context.Context, c *conn, ids []string) error {
 	return nil
 }
 
-// report assembles the verdict: the spec's result, every op type having
-// succeeded at least once, availability, and no protocol violations.
-func (r *run) report(h History, loadOps int, res Result) *Report {
-	rep := &Report{
-		Workload:          r.cfg.Workload,
-		Seed:              r.cfg.Seed,
-		StableLatenciesMS: res.StableLatencies,
-		Stats:             res.Stats,
-		Anomalies:         append([]Anomaly{}, res.Anomalies...),
-		History:           h,
-	}
-	loadOK := 0
-	okByType := map[string]int{}
-	var types []string
-	latencies := map[string][]float64{}
-	for i, op := range h {
-		rep.Ops.Invoked++
-		if _, seen := okByType[op.Type]; !seen {
-			types = append(types, op.Type)
-			okByType[op.Type] = 0
-		}
-		switch op.Status {
-		case OK:
-			rep.Ops.OK++
-			okByType[op.Type]++
-			if i < loadOps {
-				loadOK++
-			}
-			latencies[op.Type] = append(latencies[op.Type], float64(op.Complete-op.Invoke)/float64(time.Millisecond))
-		case Fail:
-			rep.Ops.Fail++
-		default:
-			rep.Ops.Info++
+// clients runs Maelstrom's client phases: the load for TimeLimit with the
+// nemesis; the heal, once every load operation has ended; then, if any
+// client has final requests, the quiet period and the final requests.
+// It fails only on a spec's bad request or the end of ctx.
+func (r *run) clients(ctx context.Context, procs []*proc) error {
+	var errMu sync.Mutex
+	var firstErr error
+	fail := func(err error) {
+		errMu.Lock()
+		defer errMu.Unlock()
+		if firstErr == nil && err != nil {
+			firstErr = err
 		}
 	}
-	if loadOps > 0 {
-		rep.Availability = float64(loadOK) / float64(loadOps)
-	}
-	rep.Net = r.nw.stats(rep.Ops.Invoked)
-	rep.OpLatenciesMS = map[string]map[string]float64{}
-	for typ, ls := range latencies {
-		rep.OpLatenciesMS[typ] = quantiles(ls, "0.5", "0.99", "1")
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	each := func(f func(p *proc) error) {
+		var wg sync.WaitGroup
+		for _, p := range procs {
+			wg.Go(func() {
+				if err := f(p); err != nil {
+					fail(err)
+					cancel()
+				}
+			})
+		}
+		wg.Wait()
 	}
 
-	if rep.Ops.Invoked == 0 {
-		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "no-ops", Detail: "no client operation was invoked"})
+	loadEnd := time.Now().Add(r.cfg.TimeLimit)
+	lim := &limiter{gap: time.Duration(float64(time.Second) / r.cfg.Rate), r: r.limRand, next: time.Now()}
+	var nemesis sync.WaitGroup
+	if r.cfg.partitions() {
+		nemesis.Go(func() { r.nemesis(ctx, loadEnd, r.nemRand) })
 	}
-	for _, typ := range types {
-		if okByType[typ] == 0 {
-			rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "never-ok", Detail: fmt.Sprintf("no %s operation succeeded", typ)})
+	each(func(p *proc) error { return p.load(ctx, lim, loadEnd) })
+	nemesis.Wait()
+	sleepUntil(ctx, loadEnd) // the load lasts TimeLimit even if the last op ended early
+	r.heal()
+
+	finals := make(map[*proc][]Body)
+	for _, p := range procs {
+		if f := p.gen.Final(); len(f) > 0 {
+			finals[p] = f
 		}
 	}
-	if checked, least, _ := r.cfg.availability(); checked && rep.Availability < least {
-		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "availability",
-			Detail: fmt.Sprintf("%d of %d load operations succeeded (%.4f); %s required", loadOK, loadOps, rep.Availability, r.cfg.Availability)})
-	}
-	r.mu.Lock()
-	for _, p := range r.problems {
-		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "protocol", Detail: p})
-	}
-	if r.nProblem > len(r.problems) {
-		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "protocol", Detail: fmt.Sprintf("and %d more", r.nProblem-len(r.problems))})
-	}
-	rep.Nemesis = r.events
-	r.mu.Unlock()
-
-	rep.Valid = res.Valid && len(rep.Anomalies) == len(res.Anomalies)
-	rep.VirtualSeconds = r.since().Seconds()
-	rep.WallSeconds = rep.VirtualSeconds
-	return rep
-}
-
-// quantiles returns the named quantiles ("0.5", ...) of xs by nearest rank;
-// nil when xs is empty.
-func quantiles(xs []float64, qs ...string) map[string]float64 {
-	if len(xs) == 0 {
-		return nil
-	}
-	s := slices.Clone(xs)
-	slices.Sort(s)
-	out := make(map[string]float64, len(qs))
-	for _, q := range qs {
-		f, err := strconv.ParseFloat(q, 64)
-		if err != nil {
-			panic("sim: bad quantile " + q)
+	if len(finals) > 0 {
+		if r.cfg.Quiet > 0 {
+			sleepUntil(ctx, time.Now().Add(r.cfg.Quiet))
 		}
-		i := int(math.Ceil(f*float64(len(s)))) - 1
-		out[q] = s[min(max(i, 0), len(s)-1)]
+		each(func(p *proc) error { return p.final(ctx, finals[p]) })
 	}
-	return out
-}
-
-// Summary is a one-line account of a report, for logs.
-func (rep *Report) Summary() string {
-	var b strings.Builder
-	verdict := "valid"
-	if !rep.Valid {
-		verdict = "INVALID"
+	if firstErr != nil {
+		return firstErr
 	}
-	fmt.Fprintf(&b, "%s %s: ops %d (ok %d, fail %d, info %d), availability %.3f, msgs-per-op %.2f (servers %.2f)",
-		rep.Workload, verdict, rep.Ops.Invoked, rep.Ops.OK, rep.Ops.Fail, rep.Ops.Info, rep.Availability,
-		rep.Net.All.MsgsPerOp, rep.Net.Servers.MsgsPerOp)
-	if sl := rep.StableLatenciesMS; sl != nil {
-		fmt.Fprintf(&b, ", stable latency ms p50 %.0f max %.0f", sl["0.5"], sl["1"])
+	if err := ctx.Err(); err != nil {
+		return fmt.Errorf("run interrupted: %w", err)
 	}
-	fmt.Fprintf(&b, ", %.1f s virtual, %.2f s wall", rep.VirtualSeconds, rep.WallSeconds)
-	for i, a := range rep.Anomalies {
-		if i == 3 {
-			fmt.Fprintf(&b, "; … %d more", len(rep.Anomalies)-3)
-			break
-		}
-		fmt.Fprintf(&b, "; %s: %s", a.Kind, a.Detail)
-	}
-	return b.String()
+	return nil
 }

@@ -40,7 +40,10 @@ type Client interface {
 	Observe(op Op)
 
 	// Final returns the requests this client makes after the heal and the
-	// quiet period (final reads), in order; nil for none.
+	// quiet period (final reads), in order; nil for none. The core calls
+	// it once, when every client's load has ended, and sends the requests
+	// after the quiet period; when no client has any, the run ends
+	// without one, as Maelstrom's runs of workloads without final reads do.
 	Final() []Body
 }
 

@@ -11,7 +11,6 @@
 package cli
 
 import (
-	"context"
 	"encoding/json"
 	"errors"
 	"flag"
@@ -69,19 +68,11 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 		return ExitUsage
 	}
 
-	var rep *sim.Report
-	run := func() { rep, err = sim.Run(context.Background(), cfg) }
-	start := time.Now()
-	if virtual != nil && cfg.Bin == "" {
-		virtual(run)
-	} else {
-		run()
-	}
+	rep, err := runConfig(cfg, virtual)
 	if err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
 		return ExitInvalid
 	}
-	rep.WallSeconds = time.Since(start).Seconds()
 
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -183,6 +174,14 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 	return cfg, asJSON, cfg.Validate()
 }
 
+// runConfig runs cfg, inside virtual unless its nodes are processes.
+func runConfig(cfg sim.Config, virtual func(func())) (*sim.Report, error) {
+	if cfg.Bin != "" {
+		virtual = nil
+	}
+	return sim.RunIn(virtual, cfg)
+}
+
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
 
 // parseConcurrency reads "8" or "2n" (two per node).
@@ -222,8 +221,8 @@ func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
 	o := rep.Ops
 	fmt.Fprintf(w, "ops         %d invoked: %d ok, %d fail, %d info; availability %.4f\n", o.Invoked, o.OK, o.Fail, o.Info, rep.Availability)
 	n := rep.Net
-	fmt.Fprintf(w, "net         all %d msgs (%.2f/op), clients %d (%.2f/op), servers %d (%.2f/op); %d lost to partitions\n",
-		n.All.Msgs, n.All.MsgsPerOp, n.Clients.Msgs, n.Clients.MsgsPerOp, n.Servers.Msgs, n.Servers.MsgsPerOp, n.Dropped)
+	fmt.Fprintf(w, "net         all %d msgs (%.2f/op), clients %d (%.2f/op), servers %d (%.2f/op); %d lost to partitions, %d to no such node\n",
+		n.All.Msgs, n.All.MsgsPerOp, n.Clients.Msgs, n.Clients.MsgsPerOp, n.Servers.Msgs, n.Servers.MsgsPerOp, n.Dropped, n.Unroutable)
 	for _, typ := range slices.Sorted(maps.Keys(rep.OpLatenciesMS)) {
 		q := rep.OpLatenciesMS[typ]
 		fmt.Fprintf(w, "latency     %-12s ok ops: p50 %.0f ms, p99 %.0f ms, max %.0f ms\n", typ, q["0.5"], q["0.99"], q["1"])
@@ -247,6 +246,9 @@ func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
 	fmt.Fprintf(w, "time        %.1f s simulated, %.2f s wall\n", rep.VirtualSeconds, rep.WallSeconds)
 	for _, a := range rep.Anomalies {
 		fmt.Fprintf(w, "anomaly     %s: %s\n", a.Kind, a.Detail)
+	}
+	for _, warning := range rep.Warnings {
+		fmt.Fprintf(w, "warning     %s\n", warning)
 	}
 	fmt.Fprintln(w)
 	if rep.Valid {

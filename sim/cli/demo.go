@@ -1,14 +1,10 @@
 package cli
 
 import (
-	"context"
 	_ "embed"
 	"fmt"
 	"io"
 	"strings"
-	"time"
-
-	"github.com/glomers/glomers/sim"
 )
 
 //go:embed challenges.txt
@@ -52,14 +48,7 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
 			return ExitUsage
 		}
-		var rep *sim.Report
-		start := time.Now()
-		run := func() { rep, err = sim.Run(context.Background(), cfg) }
-		if virtual != nil {
-			virtual(run)
-		} else {
-			run()
-		}
+		rep, err := runConfig(cfg, virtual)
 		if err != nil {
 			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
 			status = ExitInvalid
@@ -76,7 +65,7 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 			p50, max = fmt.Sprintf("%.0f", sl["0.5"]), fmt.Sprintf("%.0f", sl["1"])
 		}
 		fmt.Fprintf(stdout, row, c.ID, rep.Valid, fmt.Sprintf("%.2f", rep.Net.Servers.MsgsPerOp), p50, max,
-			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked), fmt.Sprintf("%.1f", time.Since(start).Seconds()))
+			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked), fmt.Sprintf("%.1f", rep.WallSeconds))
 	}
 	return status
 }

@@ -11,7 +11,6 @@ package simtest
 import (
 	"testing"
 	"testing/synctest"
-	"time"
 
 	"github.com/glomers/glomers/sim"
 	"github.com/glomers/glomers/sim/spec"
@@ -20,7 +19,8 @@ import (
 // Run runs cfg in a synctest bubble and returns its report, after logging
 // a one-line summary. A nil cfg.Spec is resolved with spec.New. Setup
 // errors (no such workload, a node that fails init) fail the test with
-// t.Fatal; an invalid run does not: assert rep.Valid yourself.
+// t.Fatal; an invalid run does not: assert rep.Valid yourself. A node whose
+// handler never returns shows in rep.Warnings (see sim.RunIn).
 func Run(t *testing.T, cfg sim.Config) *sim.Report {
 	t.Helper()
 	if cfg.Spec == nil {
@@ -30,16 +30,10 @@ func Run(t *testing.T, cfg sim.Config) *sim.Report {
 		}
 		cfg.Spec = s
 	}
-	var rep *sim.Report
-	var err error
-	start := time.Now()
-	synctest.Test(t, func(t *testing.T) {
-		rep, err = sim.Run(t.Context(), cfg)
-	})
+	rep, err := sim.RunIn(func(run func()) { synctest.Test(t, func(*testing.T) { run() }) }, cfg)
 	if err != nil {
 		t.Fatalf("simtest: %s run: %v", cfg.Workload, err)
 	}
-	rep.WallSeconds = time.Since(start).Seconds()
 	t.Logf("simtest: %s", rep.Summary())
 	return rep
 }

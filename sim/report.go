@@ -1,0 +1,130 @@
+package sim
+
+import (
+	"fmt"
+	"math"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+)
+
+// report assembles the verdict: the spec's result plus what Maelstrom
+// checks of every workload (each op type succeeded at least once, the
+// asked availability) and no protocol violations.
+func (r *run) report(h History, res Result) *Report {
+	rep := &Report{
+		Workload:          r.cfg.Workload,
+		Seed:              r.cfg.Seed,
+		StableLatenciesMS: res.StableLatencies,
+		Stats:             res.Stats,
+		Anomalies:         append([]Anomaly{}, res.Anomalies...),
+		History:           h,
+	}
+	okByType := map[string]int{}
+	var types []string
+	latencies := map[string][]float64{}
+	for _, op := range h {
+		rep.Ops.Invoked++
+		if _, seen := okByType[op.Type]; !seen {
+			types = append(types, op.Type)
+			okByType[op.Type] = 0
+		}
+		switch op.Status {
+		case OK:
+			rep.Ops.OK++
+			okByType[op.Type]++
+			latencies[op.Type] = append(latencies[op.Type], float64(op.Complete-op.Invoke)/float64(time.Millisecond))
+		case Fail:
+			rep.Ops.Fail++
+		default:
+			rep.Ops.Info++
+		}
+	}
+	// Maelstrom's availability checker: ok ÷ invoked over every client
+	// operation, final ones included; 1 when there were none.
+	rep.Availability = 1
+	if rep.Ops.Invoked > 0 {
+		rep.Availability = float64(rep.Ops.OK) / float64(rep.Ops.Invoked)
+	}
+	rep.Net = r.nw.stats(rep.Ops.Invoked)
+	rep.OpLatenciesMS = map[string]map[string]float64{}
+	for typ, ls := range latencies {
+		rep.OpLatenciesMS[typ] = quantiles(ls, "0.5", "0.99", "1")
+	}
+
+	if rep.Ops.Invoked == 0 {
+		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "no-ops", Detail: "no client operation was invoked"})
+	}
+	for _, typ := range types {
+		if okByType[typ] == 0 {
+			rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "never-ok", Detail: fmt.Sprintf("no %s operation succeeded", typ)})
+		}
+	}
+	if checked, least, _ := r.cfg.availability(); checked && rep.Availability < least {
+		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "availability",
+			Detail: fmt.Sprintf("%d of %d operations succeeded (%.4f); %s required", rep.Ops.OK, rep.Ops.Invoked, rep.Availability, r.cfg.Availability)})
+	}
+	r.mu.Lock()
+	for _, p := range r.problems {
+		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "protocol", Detail: p})
+	}
+	if r.nProblem > len(r.problems) {
+		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "protocol", Detail: fmt.Sprintf("and %d more", r.nProblem-len(r.problems))})
+	}
+	rep.Nemesis = r.events
+	rep.Warnings = r.warnings
+	r.mu.Unlock()
+
+	rep.Valid = res.Valid && len(rep.Anomalies) == len(res.Anomalies)
+	rep.VirtualSeconds = r.since().Seconds()
+	rep.WallSeconds = rep.VirtualSeconds
+	return rep
+}
+
+// quantiles returns the named quantiles ("0.5", ...) of xs by nearest rank;
+// nil when xs is empty.
+func quantiles(xs []float64, qs ...string) map[string]float64 {
+	if len(xs) == 0 {
+		return nil
+	}
+	s := slices.Clone(xs)
+	slices.Sort(s)
+	out := make(map[string]float64, len(qs))
+	for _, q := range qs {
+		f, err := strconv.ParseFloat(q, 64)
+		if err != nil {
+			panic("sim: bad quantile " + q)
+		}
+		i := int(math.Ceil(f*float64(len(s)))) - 1
+		out[q] = s[min(max(i, 0), len(s)-1)]
+	}
+	return out
+}
+
+// Summary is a one-line account of a report, for logs.
+func (rep *Report) Summary() string {
+	var b strings.Builder
+	verdict := "valid"
+	if !rep.Valid {
+		verdict = "INVALID"
+	}
+	fmt.Fprintf(&b, "%s %s: ops %d (ok %d, fail %d, info %d), availability %.3f, msgs-per-op %.2f (servers %.2f)",
+		rep.Workload, verdict, rep.Ops.Invoked, rep.Ops.OK, rep.Ops.Fail, rep.Ops.Info, rep.Availability,
+		rep.Net.All.MsgsPerOp, rep.Net.Servers.MsgsPerOp)
+	if sl := rep.StableLatenciesMS; sl != nil {
+		fmt.Fprintf(&b, ", stable latency ms p50 %.0f max %.0f", sl["0.5"], sl["1"])
+	}
+	fmt.Fprintf(&b, ", %.1f s virtual, %.2f s wall", rep.VirtualSeconds, rep.WallSeconds)
+	for i, a := range rep.Anomalies {
+		if i == 3 {
+			fmt.Fprintf(&b, "; … %d more", len(rep.Anomalies)-3)
+			break
+		}
+		fmt.Fprintf(&b, "; %s: %s", a.Kind, a.Detail)
+	}
+	for _, w := range rep.Warnings {
+		fmt.Fprintf(&b, "; warning: %s", w)
+	}
+	return b.String()
+}
