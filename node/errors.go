@@ -66,13 +66,16 @@ func (e *Error) Is(target error) bool {
 }
 
 // Definite reports whether the code promises the operation did not happen.
-// Codes 0 and 13, and every private code (1000 and up), are indefinite.
+// Only Maelstrom's definite codes are (1, 10, 11, 12, 14, 20, 21, 22, 30);
+// 0 (timeout), 13 (crash), private codes (1000 and up) and any code Maelstrom
+// does not know are indefinite.
 func (e *Error) Definite() bool {
 	switch e.Code {
-	case CodeTimeout, CodeCrash:
-		return false
+	case CodeNodeNotFound, CodeNotSupported, CodeTemporarilyUnavailable, CodeMalformedRequest,
+		CodeAbort, CodeKeyDoesNotExist, CodeKeyAlreadyExists, CodePreconditionFailed, CodeTxnConflict:
+		return true
 	}
-	return e.Code < 1000
+	return false
 }
 
 func (e *Error) body() any {

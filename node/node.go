@@ -47,6 +47,7 @@ import (
 	"io"
 	"os"
 	"reflect"
+	"runtime/debug"
 	"strconv"
 	"sync"
 	"sync/atomic"
@@ -491,7 +492,7 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 	n.handlersWG.Add(1)
 	n.workers.run(func() {
 		defer n.handlersWG.Done()
-		reply, err := h(ctx, msg)
+		reply, err := n.call(ctx, h, msg)
 		if err != nil {
 			n.fail(msg, hdr, err)
 			return
@@ -507,6 +508,19 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 			n.log.Warn().Err(err).Msg("reply failed")
 		}
 	})
+}
+
+// call runs a handler, turning a panic into a crash error (13, indefinite:
+// the handler may have done part of its work) so that one bad request cannot
+// stop the node.
+func (n *Node) call(ctx context.Context, h HandlerFunc, msg Message) (reply any, err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.log.Error().Str("src", msg.Src).Interface("panic", p).Bytes("stack", debug.Stack()).Msg("handler panicked")
+			reply, err = nil, NewError(CodeCrash, "handler panicked: %v", p)
+		}
+	}()
+	return h(ctx, msg)
 }
 
 func (n *Node) init(ctx context.Context, msg Message, hdr header, afterInit func()) {

@@ -205,12 +205,32 @@ func TestHandlerErrors(t *testing.T) {
 	}
 }
 
+// TestHandlerPanic answers a panicking handler with crash and keeps serving.
+func TestHandlerPanic(t *testing.T) {
+	h := newHarness(t, func(n *Node) {
+		echoSetup(n)
+		n.Handle("boom", func(context.Context, Message) (any, error) { panic("bug") })
+	})
+	h.init()
+	h.msg("c1", `{"type":"boom","msg_id":2}`)
+	if got := h.next(); got.Body["code"] != json.Number("13") || !strings.Contains(fmt.Sprint(got.Body["text"]), "bug") {
+		t.Fatalf("want crash error, got %s", got.Raw)
+	}
+	h.msg("c1", `{"type":"echo","msg_id":3,"echo":1}`)
+	if got := h.next(); got.Body["type"] != "echo_ok" {
+		t.Fatalf("node stopped serving after a panic: %s", got.Raw)
+	}
+	if err := h.close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
 func TestErrorsIs(t *testing.T) {
 	err := fmt.Errorf("lin-kv read: %w", &Error{Code: 20, Text: "not found"})
 	if !errors.Is(err, ErrKeyDoesNotExist) || errors.Is(err, ErrPreconditionFailed) {
 		t.Fatal("errors.Is does not match by code")
 	}
-	for code, want := range map[int]bool{0: false, 1: true, 10: true, 11: true, 12: true, 13: false, 14: true, 20: true, 22: true, 30: true, 1000: false} {
+	for code, want := range map[int]bool{0: false, 1: true, 2: false, 10: true, 11: true, 12: true, 13: false, 14: true, 15: false, 20: true, 21: true, 22: true, 23: false, 30: true, 999: false, 1000: false} {
 		if got := (&Error{Code: code}).Definite(); got != want {
 			t.Errorf("code %d definite=%v, want %v", code, got, want)
 		}
