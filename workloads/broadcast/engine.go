@@ -203,15 +203,24 @@ func (e *Engine) Flush() []Out {
 func (e *Engine) flush(dests []int) []Out {
 	var outs []Out
 	for _, d := range dests {
-		if segs := e.q.take(d); len(segs) > 0 {
-			outs = append(outs, Out{Dest: e.ids[d], Body: gossipBody{Type: typeGossip, Segs: segs}})
-		}
+		outs = appendMessages(outs, e.ids[d], typeGossip, e.q.take(d))
+	}
+	return outs
+}
+
+// appendMessages appends to outs the messages of type typ (gossip or
+// repair) that carry segs to dest: none if segs is empty, and one per
+// maxValuesPerMessage values otherwise.
+func appendMessages(outs []Out, dest, typ string, segs []Segment) []Out {
+	for _, c := range chunk(segs, maxValuesPerMessage) {
+		outs = append(outs, Out{Dest: dest, Body: gossipBody{Type: typ, Segs: c}})
 	}
 	return outs
 }
 
 // Digest takes a peer's digest. If the peer lacks values this node has held
-// for at least the grace period, they go back in one repair message. If the
+// for at least the grace period, they go back in a repair (one message per
+// maxValuesPerMessage values, all sent at once). If the
 // peer holds values this node lacks, it is noted, and the next anti-entropy
 // tick pulls from that peer if they have not arrived by then (see Tick).
 func (e *Engine) Digest(from string, have []int, now time.Time) ([]Out, error) {
@@ -226,10 +235,7 @@ func (e *Engine) Digest(from string, have []int, now time.Time) ([]Out, error) {
 		e.pulls[f] = pullNote{have: have, at: now.UnixNano()}
 	}
 	segs := e.st.missing(have, now.Add(-e.cfg.AntiEntropy).UnixNano())
-	if len(segs) == 0 {
-		return nil, nil
-	}
-	return []Out{{Dest: from, Body: gossipBody{Type: typeRepair, Segs: segs}}}, nil
+	return appendMessages(nil, from, typeRepair, segs), nil
 }
 
 // Tick is the anti-entropy timer: send this node's digest to one peer,

@@ -277,8 +277,8 @@ func TestParseArgs(t *testing.T) {
 	}{
 		{nil, DefaultConfig, ""},
 		{[]string{"--economy"}, EconomyConfig, ""},
-		{[]string{"--economy", "--batch", "300ms"}, Config{Fanout: math.MaxInt, Batch: 300 * time.Millisecond, AntiEntropy: 2 * time.Second}, ""},
-		{[]string{"--batch=300ms", "--economy"}, Config{Fanout: math.MaxInt, Batch: 300 * time.Millisecond, AntiEntropy: 2 * time.Second}, ""},
+		{[]string{"--economy", "--batch", "300ms"}, Config{Fanout: math.MaxInt, Batch: 300 * time.Millisecond, AntiEntropy: time.Second}, ""},
+		{[]string{"--batch=300ms", "--economy"}, Config{Fanout: math.MaxInt, Batch: 300 * time.Millisecond, AntiEntropy: time.Second}, ""},
 		{[]string{"--fanout", "3", "--batch", "50ms", "--anti-entropy", "500ms"}, Config{Fanout: 3, Batch: 50 * time.Millisecond, AntiEntropy: 500 * time.Millisecond}, ""},
 		{[]string{"--fanout", "-1"}, Config{}, "fanout -1"},
 		{[]string{"--anti-entropy", "0s"}, Config{}, "anti-entropy"},

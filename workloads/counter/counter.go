@@ -40,25 +40,39 @@
 // total, a periodic sweep (every -kv-timeout) writes it if no later add
 // does, and it is counted at most once.
 //
-// A cas of the node's own key cannot fail against a stale value: seq-kv
-// answers a caller from a state no older than the last one it saw, which is
-// no older than the caller's last write of its key, and nobody else writes
-// that key.
+// A cas of the node's own key cannot fail against a stale value, although
+// seq-kv first tries every cas on a random state no older than the last one
+// the caller saw, and answers a failing one from there. Every write of the
+// key that seq-kv applied moved the caller to the state it created, whether
+// or not its reply arrived, and nobody else writes the key: so every state
+// the caller may still be answered from holds the key's current value.
+//
+// The first cas of a life creates the key with create_if_not_exists. Maelstrom
+// 0.2.3's seq-kv supports it: lin-kv and seq-kv share one key/value model in
+// src/maelstrom/service.clj, whose cas creates a missing key when the flag is
+// set (the services doc says so for lin-kv, and seq-kv is "just like lin-kv";
+// Maelstrom's own tutorials relied on it in 2021). On a seq-kv without it the
+// cas would fail with key-does-not-exist, which flush reports as such: adds
+// time out (indefinite) and nothing is counted wrongly.
 //
 // # Reads: a cache made fresh enough
 //
-// seq-kv serves a read from any state between the newest one the caller has
-// seen and the newest one overall (exclusive, unless the caller is on it), so
-// a node that only reads can lag forever. A write that changes the state is
-// different: it runs on the newest state and moves the caller there. So a
-// refresh first writes a never-used value to the node's private key
+// seq-kv serves a read from a random state between the last one the caller
+// has seen and the newest one overall (exclusive, unless the caller is on
+// it), so a node that only reads can lag forever. A request that changes the
+// state is different: it runs on the newest state and moves the caller
+// there. So a refresh first writes a never-used value (one that changes the
+// state whatever state it is tried on) to the node's private key
 // "fresh/n" (skipped when the node's own cas was sent less than -refresh
 // ago, since that cas moved it just as well), then reads every other node's
 // key: each answer includes every write applied before that freshness
-// write. Answers merge into a cache by componentwise maximum, so a stale
-// answer never moves a cached share back to an older state (a g-counter's
-// reads on one node never decrease), and every cached value is one some node
-// really wrote, so a read never exceeds the adds invoked so far.
+// write. Answers merge into a cache by componentwise maximum per node key.
+// Both halves of a node's share only grow (a restarted node writes its old
+// total plus its new deltas), so the componentwise maximum of the records
+// seen of one key is the newest of them: a stale answer never moves a
+// cached share back (a g-counter's reads on one node never decrease), and
+// every cached share is one its node really wrote, so a g-counter read
+// never exceeds the sum of the adds invoked so far.
 //
 // A read is served from the cache while the cache is younger than -refresh;
 // otherwise the read triggers a refresh (concurrent reads share one) and

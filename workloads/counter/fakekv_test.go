@@ -27,6 +27,9 @@ type fakeKV struct {
 	held   []func()            // requests held back, applied by release
 	calls  map[string]int      // requests seen, per type
 	delay  time.Duration       // every request takes this long before it is applied
+	// noCreate makes cas ignore create_if_not_exists, as a seq-kv older
+	// than the flag would.
+	noCreate bool
 }
 
 // fault is what happens to one request.
@@ -202,7 +205,7 @@ func (c fakeClient) CAS(ctx context.Context, key string, from, to any, create bo
 	fb, tb := c.f.encode(from), c.f.encode(to)
 	_, err := c.f.do(ctx, c.caller, op{typ: "cas", key: key, store: func(cur []byte, ok bool) ([]byte, error) {
 		switch {
-		case !ok && create:
+		case !ok && create && !c.f.noCreate:
 			return tb, nil
 		case !ok:
 			return nil, kvErr("cas", key, node.CodeKeyDoesNotExist)

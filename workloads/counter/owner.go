@@ -191,6 +191,10 @@ func (o *owner) flush(ctx context.Context) error {
 			o.wroteAt = later(o.wroteAt, sent)
 			o.mu.Unlock()
 			return nil
+		case errors.Is(err, node.ErrKeyDoesNotExist):
+			// Definite: nothing was written. Only a service that ignores
+			// create_if_not_exists answers this (see the package comment).
+			return fmt.Errorf("flush %v to %s: the kv did not create the key; it does not support cas with create_if_not_exists: %w", to.Total, o.key, err)
 		case !errors.Is(err, node.ErrPreconditionFailed):
 			// Timeout or any other failure: the cas may still land.
 			// The next flush's cas from the same confirmed value

@@ -3,10 +3,13 @@ package counter
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"testing/synctest"
 	"time"
+
+	"github.com/glomers/glomers/node"
 )
 
 const testLife = 7
@@ -251,5 +254,25 @@ func TestAddRefusesOverflow(t *testing.T) {
 	}
 	if got := o.mine; got != (Total{P: maxHalf, N: maxHalf}) {
 		t.Errorf("refused adds changed the total: %v", got)
+	}
+}
+
+// TestFlushWithoutCreateIfNotExistsFailsDefinitely covers a seq-kv that
+// ignores create_if_not_exists: the flush fails with key-does-not-exist,
+// which says why, writes nothing and keeps the delta pending.
+func TestFlushWithoutCreateIfNotExistsFailsDefinitely(t *testing.T) {
+	f := newFakeKV(t)
+	f.noCreate = true
+	o := newTestOwner(f, 0)
+	addOnly(t, o, 3)
+	err := flushNow(t, o)
+	if !errors.Is(err, node.ErrKeyDoesNotExist) || !strings.Contains(err.Error(), "create_if_not_exists") {
+		t.Errorf("flush error %v, want key-does-not-exist naming create_if_not_exists", err)
+	}
+	if f.newest(Key("n0"), &record{}) {
+		t.Error("the key was written")
+	}
+	if o.done != (Total{}) || o.mine != (Total{P: 3}) {
+		t.Errorf("done %v, mine %v; want the delta pending", o.done, o.mine)
 	}
 }
