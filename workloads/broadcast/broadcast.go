@@ -121,9 +121,7 @@ import (
 	"encoding/json"
 	"flag"
 	"fmt"
-	"io"
 	"math"
-	"strings"
 	"sync"
 	"time"
 
@@ -143,29 +141,32 @@ var EconomyConfig = Config{Fanout: math.MaxInt, Batch: 600 * time.Millisecond, A
 // --fanout N, --batch D, --anti-entropy D and --economy (which selects
 // EconomyConfig; other flags then override its values).
 func ParseArgs(args []string) (Config, error) {
-	fs := flag.NewFlagSet("broadcast", flag.ContinueOnError)
-	fs.SetOutput(io.Discard) // errors are returned, with the flags listed
-	fanout := fs.Int("fanout", DefaultConfig.Fanout, "dissemination tree: 0 = each node sends its clients' values straight to every peer; F ≥ 1 = shared F-ary tree over node_ids (F ≥ N-1: star)")
-	batch := fs.Duration("batch", DefaultConfig.Batch, "flush period of the per-peer queues (0: send at once; a leaf of the shared tree sends its own values at once anyway)")
-	ae := fs.Duration("anti-entropy", DefaultConfig.AntiEntropy, "digest exchange period, also the grace before repairing")
-	economy := fs.Bool("economy", false, "fewest messages: star, 600ms batches, 1s anti-entropy")
-	if err := fs.Parse(args); err != nil {
-		return Config{}, fmt.Errorf("broadcast flags: %w\n%s", err, flagList(fs))
+	var (
+		fanout  int
+		batch   time.Duration
+		ae      time.Duration
+		economy bool
+	)
+	fs, err := node.ParseFlags("broadcast", args, func(fs *flag.FlagSet) {
+		fs.IntVar(&fanout, "fanout", DefaultConfig.Fanout, "dissemination tree: 0 = each node sends its clients' values straight to every peer; F ≥ 1 = shared F-ary tree over node_ids (F ≥ N-1: star)")
+		fs.DurationVar(&batch, "batch", DefaultConfig.Batch, "flush period of the per-peer queues (0: send at once; a leaf of the shared tree sends its own values at once anyway)")
+		fs.DurationVar(&ae, "anti-entropy", DefaultConfig.AntiEntropy, "digest exchange period, also the grace before repairing")
+		fs.BoolVar(&economy, "economy", false, "fewest messages: star, 600ms batches, 1s anti-entropy")
+	})
+	if err != nil {
+		return Config{}, err
 	}
-	if fs.NArg() > 0 {
-		return Config{}, fmt.Errorf("broadcast flags: unexpected argument %q\n%s", fs.Arg(0), flagList(fs))
-	}
-	cfg := Config{Fanout: *fanout, Batch: *batch, AntiEntropy: *ae}
-	if *economy {
+	cfg := Config{Fanout: fanout, Batch: batch, AntiEntropy: ae}
+	if economy {
 		cfg = EconomyConfig
 		fs.Visit(func(f *flag.Flag) {
 			switch f.Name {
 			case "fanout":
-				cfg.Fanout = *fanout
+				cfg.Fanout = fanout
 			case "batch":
-				cfg.Batch = *batch
+				cfg.Batch = batch
 			case "anti-entropy":
-				cfg.AntiEntropy = *ae
+				cfg.AntiEntropy = ae
 			}
 		})
 	}
@@ -173,16 +174,6 @@ func ParseArgs(args []string) (Config, error) {
 		return Config{}, fmt.Errorf("broadcast flags: %w", err)
 	}
 	return cfg, nil
-}
-
-// flagList renders fs's flags and their defaults, for error messages.
-func flagList(fs *flag.FlagSet) string {
-	var b strings.Builder
-	b.WriteString("flags (after Maelstrom's --):\n")
-	fs.SetOutput(&b)
-	fs.PrintDefaults()
-	fs.SetOutput(io.Discard)
-	return b.String()
 }
 
 type broadcastReq struct {

@@ -109,7 +109,6 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"io"
 	"math"
 	"math/rand/v2"
 	"time"
@@ -135,17 +134,14 @@ func DefaultConfig() Config {
 // (durations such as 250ms) from args over DefaultConfig.
 func ParseConfig(name string, args []string) (Config, error) {
 	c := DefaultConfig()
-	fs := flag.NewFlagSet(name, flag.ContinueOnError)
-	fs.SetOutput(io.Discard)
-	fs.DurationVar(&c.Batch, "batch", c.Batch, "least time between two seq-kv writes of the node's key (adds arriving meanwhile share one); 0: as soon as the previous one ends")
-	fs.DurationVar(&c.Refresh, "refresh", c.Refresh, "reads are served from a cache younger than this")
-	fs.DurationVar(&c.KVTimeout, "kv-timeout", c.KVTimeout, "give up on a seq-kv request after this")
-	fs.DurationVar(&c.AddTimeout, "add-timeout", c.AddTimeout, "answer an add not yet durable after this with error 0")
-	if err := fs.Parse(args); err != nil {
-		return c, fmt.Errorf("%s: %w", name, err)
-	}
-	if fs.NArg() > 0 {
-		return c, fmt.Errorf("%s: unexpected arguments %q", name, fs.Args())
+	_, err := node.ParseFlags(name, args, func(fs *flag.FlagSet) {
+		fs.DurationVar(&c.Batch, "batch", c.Batch, "least time between two seq-kv writes of the node's key (adds arriving meanwhile share one); 0: as soon as the previous one ends")
+		fs.DurationVar(&c.Refresh, "refresh", c.Refresh, "reads are served from a cache younger than this")
+		fs.DurationVar(&c.KVTimeout, "kv-timeout", c.KVTimeout, "give up on a seq-kv request after this")
+		fs.DurationVar(&c.AddTimeout, "add-timeout", c.AddTimeout, "answer an add not yet durable after this with error 0")
+	})
+	if err != nil {
+		return c, err
 	}
 	return c, c.validate()
 }
