@@ -3,6 +3,7 @@ package sim
 import (
 	"encoding/json"
 	"math/rand/v2"
+	"slices"
 	"time"
 )
 
@@ -112,4 +113,16 @@ type Result struct {
 
 	// Stats holds the workload's own figures (lost and stable counts, ...).
 	Stats map[string]any `json:"stats,omitempty"`
+}
+
+// Kinds lists the distinct kinds of the result's anomalies, sorted.
+func (r Result) Kinds() []string {
+	var ks []string
+	for _, a := range r.Anomalies {
+		if !slices.Contains(ks, a.Kind) {
+			ks = append(ks, a.Kind)
+		}
+	}
+	slices.Sort(ks)
+	return ks
 }

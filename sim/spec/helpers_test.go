@@ -28,24 +28,12 @@ func final(o sim.Op) sim.Op {
 	return o
 }
 
-// kinds lists the distinct anomaly kinds of a result, sorted.
-func kinds(r sim.Result) []string {
-	var ks []string
-	for _, a := range r.Anomalies {
-		if !slices.Contains(ks, a.Kind) {
-			ks = append(ks, a.Kind)
-		}
-	}
-	slices.Sort(ks)
-	return ks
-}
-
 // wantKinds fails the test unless the result is valid exactly when no
 // kinds are wanted, and its anomaly kinds are the wanted ones.
 func wantKinds(t *testing.T, r sim.Result, want ...string) {
 	t.Helper()
 	slices.Sort(want)
-	if got := kinds(r); !slices.Equal(got, want) || r.Valid != (len(want) == 0) {
+	if got := r.Kinds(); !slices.Equal(got, want) || r.Valid != (len(want) == 0) {
 		t.Fatalf("valid=%v kinds=%v, want kinds %v; anomalies:\n%s", r.Valid, got, want, dump(r))
 	}
 }

@@ -95,17 +95,6 @@ func hist(t testing.TB, lines ...string) sim.History {
 	return h
 }
 
-func kinds(r sim.Result) []string {
-	var ks []string
-	for _, a := range r.Anomalies {
-		if !slices.Contains(ks, a.Kind) {
-			ks = append(ks, a.Kind)
-		}
-	}
-	slices.Sort(ks)
-	return ks
-}
-
 func TestCheck(t *testing.T) {
 	tests := []struct {
 		name string
@@ -227,7 +216,7 @@ func TestCheck(t *testing.T) {
 					want = tt.rc
 				}
 				r := check(m, hist(t, tt.h...))
-				if got := kinds(r); !slices.Equal(got, want) {
+				if got := r.Kinds(); !slices.Equal(got, want) {
 					t.Errorf("%v: anomalies %v, want %v: %+v", m, got, want, r.Anomalies)
 				}
 				if r.Valid != (len(want) == 0) {
@@ -260,7 +249,7 @@ func TestCheckMalformedReply(t *testing.T) {
 	h := hist(t, "ok n0 w1=1", "ok n1 r1=1")
 	h[0].Resp = []byte(`{"type":"txn_ok","txn":[["w",2,1]]}`)
 	r := check(readCommitted, h)
-	if got := kinds(r); !slices.Equal(got, []string{"malformed-reply"}) {
+	if got := r.Kinds(); !slices.Equal(got, []string{"malformed-reply"}) {
 		t.Fatalf("anomalies %+v, want malformed-reply only (the writer then counts as indeterminate)", r.Anomalies)
 	}
 }
