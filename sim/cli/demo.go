@@ -64,7 +64,7 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 		if sl := rep.StableLatenciesMS; sl != nil {
 			p50, max = fmt.Sprintf("%.0f", sl["0.5"]), fmt.Sprintf("%.0f", sl["1"])
 		}
-		fmt.Fprintf(stdout, row, c.ID, rep.Valid, fmt.Sprintf("%.2f", rep.Net.Servers.MsgsPerOp), p50, max,
+		fmt.Fprintf(stdout, row, c.ID, rep.Valid, fmt.Sprintf("%.3f", rep.Net.Servers.MsgsPerOp), p50, max,
 			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked), fmt.Sprintf("%.1f", rep.WallSeconds))
 	}
 	return status
