@@ -261,7 +261,8 @@ func (n *Node) Reply(req Message, body any) error {
 // ctx to end. An error reply is returned as *Error; otherwise, if resp is
 // non-nil, the reply body is decoded into it (a *json.RawMessage takes it
 // whole). When ctx ends first, RPC returns ctx.Err() wrapped and forgets the
-// call: a reply arriving later is dropped.
+// call: a reply arriving later is dropped. Give ctx a deadline: a request or
+// reply lost to a partition is otherwise waited for until the input ends.
 func (n *Node) RPC(ctx context.Context, dest string, body any, resp any) error {
 	id := n.nextID.Add(1)
 	ch := make(chan Message, 1)
@@ -327,9 +328,9 @@ func (n *Node) Pending() int {
 // exactly with {"src":"…","dest":"…", which the simulator relies on.
 func AppendEnvelope(dst []byte, src, dest string, body []byte, key string, val int64) []byte {
 	dst = append(dst, `{"src":`...)
-	dst = strconv.AppendQuote(dst, src)
+	dst = appendString(dst, src)
 	dst = append(dst, `,"dest":`...)
-	dst = strconv.AppendQuote(dst, dest)
+	dst = appendString(dst, dest)
 	dst = append(dst, `,"body":{`...)
 	if key != "" {
 		dst = append(dst, '"')
@@ -342,6 +343,20 @@ func AppendEnvelope(dst []byte, src, dest string, body []byte, key string, val i
 	}
 	dst = append(dst, body[1:]...)
 	return append(dst, "}\n"...)
+}
+
+// appendString appends s as a JSON string. Node ids are plain ASCII and are
+// copied as they are; anything else goes through encoding/json.
+func appendString(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
+			b, _ := json.Marshal(s) // a string always encodes
+			return append(dst, b...)
+		}
+	}
+	dst = append(dst, '"')
+	dst = append(dst, s...)
+	return append(dst, '"')
 }
 
 // linePool recycles output line buffers: io.Writer must not keep the slice
@@ -377,8 +392,9 @@ func (n *Node) write(src, dest string, body any, key string, val int64) error {
 	return nil
 }
 
-// Run serves messages until the input ends or ctx is cancelled. It returns
-// nil at end of input and a wrapped error if reading fails.
+// Run serves messages until the input ends, and returns nil then or a
+// wrapped error if reading fails. Cancelling ctx cancels the handlers' and
+// tasks' context at once and stops Run at the next input line.
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()

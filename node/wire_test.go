@@ -3,6 +3,7 @@ package node
 import (
 	"bytes"
 	"encoding/json"
+	"strings"
 	"testing"
 )
 
@@ -79,5 +80,21 @@ func checkWire(t *testing.T, line []byte) {
 	}
 	if msg.Src != wantMsg.Src || msg.Dest != wantMsg.Dest || !bytes.Equal(msg.Body, wantMsg.Body) || hdr != wantHdr {
 		t.Fatalf("%s:\n got %q %q %s %+v\nwant %q %q %s %+v", line, msg.Src, msg.Dest, msg.Body, hdr, wantMsg.Src, wantMsg.Dest, wantMsg.Body, wantHdr)
+	}
+}
+
+// TestEnvelopeIsJSON checks that every line AppendEnvelope builds is valid
+// JSON that decodes back to its parts, whatever the ids contain.
+func TestEnvelopeIsJSON(t *testing.T) {
+	for _, id := range []string{"n1", "c12", "lin-kv", `a"b`, `back\slash`, "tab\there", "nul\x00", "é", "\u2028", "bad\xffutf8"} {
+		line := AppendEnvelope(nil, id, id, []byte(`{"type":"x"}`), "msg_id", 3)
+		msg, hdr, err := parseLine(line)
+		if err != nil {
+			t.Fatalf("%q: %s is not a message: %v", id, line, err)
+		}
+		want := strings.ToValidUTF8(id, "\uFFFD")
+		if msg.Src != want || msg.Dest != want || hdr.Type != "x" || hdr.MsgID != 3 {
+			t.Fatalf("%q: decoded %q %q %+v", id, msg.Src, msg.Dest, hdr)
+		}
 	}
 }
