@@ -2,6 +2,7 @@ package node
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 
@@ -78,12 +79,14 @@ func (e *Error) Definite() bool {
 	return false
 }
 
-func (e *Error) body() any {
-	return struct {
+// body is the error reply's body. The code is always present, 0 included.
+func (e *Error) body() []byte {
+	b, _ := json.Marshal(struct {
 		Type string `json:"type"`
 		Code int    `json:"code"`
 		Text string `json:"text"`
-	}{"error", e.Code, e.Text}
+	}{"error", e.Code, e.Text}) // ints and strings always encode
+	return b
 }
 
 // ErrorFor turns any handler error into the error a reply carries: an *Error
@@ -93,6 +96,9 @@ func (e *Error) body() any {
 func ErrorFor(err error) *Error {
 	var e *Error
 	if errors.As(err, &e) {
+		if e == nil {
+			return &Error{Code: CodeCrash, Text: "handler returned a nil *node.Error"}
+		}
 		if e.Text == "" || err == error(e) {
 			return e
 		}

@@ -32,7 +32,8 @@ type SetupFunc func(n *Node, args []string) error
 
 // Main is the whole body of a workload binary's main: it builds a node on
 // stdin and stdout, lets setup configure it, runs it, and exits 0 at end of
-// input or 1 with a message on stderr.
+// input, 1 if reading input fails, or 2 if setup rejects its arguments,
+// with a message on stderr.
 func Main(setup SetupFunc) {
 	n := New()
 	if err := setup(n, os.Args[1:]); err != nil {

@@ -33,8 +33,8 @@
 // Concurrency: every request runs in its own goroutine, so handlers must
 // guard shared state themselves. Replies to RPCs are routed inline by the
 // read loop. On end of input the node fails the RPCs still waiting (no reply
-// can arrive any more), waits for in-flight handlers, stops periodic tasks,
-// and Run returns nil.
+// can arrive any more), cancels the context handlers and tasks were given,
+// waits for them to return, and Run returns nil.
 package node
 
 import (
@@ -82,45 +82,60 @@ func Typed[Req any](h func(ctx context.Context, msg Message, req Req) (any, erro
 
 // Decode decodes a JSON body into v, keeping numbers in interface values as
 // json.Number rather than float64. Types with no interface inside them take
-// the faster json.Unmarshal path, which is exact for them already.
+// the faster json.Unmarshal path, which is exact for them already. Anything
+// after the value is an error on both paths.
 func Decode(body []byte, v any) error {
-	if !holdsInterface(reflect.TypeOf(v)) {
+	if !holdsInterface(reflect.TypeOf(v), nil) {
 		return json.Unmarshal(body, v)
 	}
 	dec := json.NewDecoder(bytes.NewReader(body))
 	dec.UseNumber()
-	return dec.Decode(v)
+	if err := dec.Decode(v); err != nil {
+		return err
+	}
+	if _, err := dec.Token(); err != io.EOF {
+		return errors.New("invalid JSON: data after the value")
+	}
+	return nil
 }
 
-var interfaceTypes sync.Map // reflect.Type → bool
+var interfaceTypes sync.Map // reflect.Type → bool, final answers only
 
 // holdsInterface reports whether decoding into t can create an interface
-// value (any), where encoding/json would pick float64 for numbers.
-func holdsInterface(t reflect.Type) bool {
+// value (any), where encoding/json would pick float64 for numbers. visiting
+// holds the types being walked, so that a recursive type ends the walk.
+func holdsInterface(t reflect.Type, visiting map[reflect.Type]bool) bool {
 	if t == nil {
 		return true
 	}
 	if v, ok := interfaceTypes.Load(t); ok {
 		return v.(bool)
 	}
-	interfaceTypes.Store(t, true) // pessimistic while a recursive type is walked
+	if visiting[t] {
+		return false // whatever t holds is decided where its walk began
+	}
+	if visiting == nil {
+		visiting = map[reflect.Type]bool{}
+	}
+	visiting[t] = true
+	defer delete(visiting, t)
 	var holds bool
 	switch t.Kind() {
 	case reflect.Interface:
 		holds = true
-	case reflect.Pointer, reflect.Slice, reflect.Array:
-		holds = holdsInterface(t.Elem())
-	case reflect.Map:
-		holds = holdsInterface(t.Elem())
+	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
+		holds = holdsInterface(t.Elem(), visiting)
 	case reflect.Struct:
 		for i := range t.NumField() {
-			if holdsInterface(t.Field(i).Type) {
+			if holdsInterface(t.Field(i).Type, visiting) {
 				holds = true
 				break
 			}
 		}
 	}
-	interfaceTypes.Store(t, holds)
+	if len(visiting) == 1 {
+		interfaceTypes.Store(t, holds) // only a complete walk's answer is final
+	}
 	return holds
 }
 
@@ -214,7 +229,7 @@ func (n *Node) OnInit(fn func(ctx context.Context) error) {
 
 // Every registers fn to run every interval, starting after init and ending
 // when input ends or Run's context is cancelled. Calls of one task never
-// overlap. Call it before Run.
+// overlap; a panic in one is logged and the task goes on. Call it before Run.
 func (n *Node) Every(interval time.Duration, fn func(ctx context.Context)) {
 	if interval <= 0 {
 		panic("node: Every needs a positive interval")
@@ -248,17 +263,23 @@ func (n *Node) Send(dest string, body any) error {
 	return n.send(dest, body, "", 0)
 }
 
-// Reply answers the request req with body.
+// Reply answers the request req with body, which must not set msg_id or
+// in_reply_to (the runtime does). It is an error to reply to a message that
+// has no msg_id.
 func (n *Node) Reply(req Message, body any) error {
 	hdr, err := parseHeader(req.Body)
 	if err != nil {
 		return fmt.Errorf("reply to %s: %w", req.Src, err)
 	}
+	if hdr.MsgID == 0 {
+		return fmt.Errorf("reply to %s: the %q message has no msg_id to answer", req.Src, hdr.Type)
+	}
 	return n.send(req.Src, body, "in_reply_to", hdr.MsgID)
 }
 
 // RPC sends body to dest with a fresh msg_id and waits for the reply or for
-// ctx to end. An error reply is returned as *Error; otherwise, if resp is
+// ctx to end. body must not set msg_id or in_reply_to (the runtime sets
+// msg_id, replacing any copy). An error reply is returned as *Error; otherwise, if resp is
 // non-nil, the reply body is decoded into it (a *json.RawMessage takes it
 // whole). When ctx ends first, RPC returns ctx.Err() wrapped and forgets the
 // call: a reply arriving later is dropped. Give ctx a deadline: a request or
@@ -283,12 +304,19 @@ func (n *Node) RPC(ctx context.Context, dest string, body any, resp any) error {
 		if !ok {
 			return fmt.Errorf("rpc to %s: %w", dest, ErrInputClosed)
 		}
-		var hdr maelstrom.MessageBody
-		if err := json.Unmarshal(m.Body, &hdr); err != nil {
+		hdr, err := parseHeader(m.Body)
+		if err != nil {
 			return fmt.Errorf("rpc to %s: decode reply: %w", dest, err)
 		}
 		if hdr.Type == "error" {
-			return &Error{Code: hdr.Code, Text: hdr.Text}
+			var e struct {
+				Code int    `json:"code"`
+				Text string `json:"text"`
+			}
+			if err := json.Unmarshal(m.Body, &e); err != nil {
+				return fmt.Errorf("rpc to %s: decode error reply: %w", dest, err)
+			}
+			return &Error{Code: e.Code, Text: e.Text}
 		}
 		if resp == nil {
 			return nil
@@ -322,7 +350,8 @@ func (n *Node) Pending() int {
 }
 
 // AppendEnvelope appends to dst the wire line of a message from src to dest
-// with the JSON object body, newline included. When key is not empty,
+// with body, a compact JSON object as json.Marshal writes it, newline
+// included. When key is not empty,
 // "key":val is spliced in as the body's first member (how the runtime adds
 // msg_id and in_reply_to without decoding the body). Every line starts
 // exactly with {"src":"…","dest":"…", which the simulator relies on.
@@ -361,31 +390,49 @@ func appendString(dst []byte, s string) []byte {
 
 // linePool recycles output line buffers: io.Writer must not keep the slice
 // after Write returns, so a buffer is free again as soon as it is written.
+// Buffers grown past maxPooledLine by a large message are left to the GC.
+const maxPooledLine = 64 << 10
+
 var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
 
 // send writes one message. key/val, when key is not empty, is spliced in as
-// the body's first field, so the caller's body is never re-decoded.
+// the body's first member, so the caller's body is never re-decoded.
 func (n *Node) send(dest string, body any, key string, val int64) error {
-	return n.write(n.ID(), dest, body, key, val)
+	b, err := encodeBody(body)
+	if err != nil {
+		return fmt.Errorf("send to %s: %w", dest, err)
+	}
+	return n.write(n.ID(), dest, b, key, val)
 }
 
-// write is send with an explicit source, for answers sent before init.
-func (n *Node) write(src, dest string, body any, key string, val int64) error {
+// encodeBody encodes a message body, which must be a JSON object.
+func encodeBody(body any) ([]byte, error) {
 	b, err := json.Marshal(body)
 	if err != nil {
-		return fmt.Errorf("send to %s: encode body: %w", dest, err)
+		return nil, fmt.Errorf("encode body: %w", err)
 	}
 	if len(b) < 2 || b[0] != '{' {
-		return fmt.Errorf("send to %s: body is not a JSON object: %.40s", dest, b)
+		return nil, fmt.Errorf("body is not a JSON object: %.40s", b)
+	}
+	return b, nil
+}
+
+// write sends an encoded body from src. Copies of the runtime's own keys in
+// the body (a forwarded request still holding its msg_id, say) are removed,
+// so a receiver never sees two and picks the wrong one.
+func (n *Node) write(src, dest string, body []byte, key string, val int64) error {
+	if key != "" {
+		body = withoutKeys(body, "msg_id", "in_reply_to")
 	}
 	buf := linePool.Get().(*[]byte)
-	defer linePool.Put(buf)
-	line := AppendEnvelope((*buf)[:0], src, dest, b, key, val)
-	*buf = line
-
+	line := AppendEnvelope((*buf)[:0], src, dest, body, key, val)
 	n.outMu.Lock()
-	_, err = n.out.Write(line)
+	_, err := n.out.Write(line)
 	n.outMu.Unlock()
+	if cap(line) <= maxPooledLine {
+		*buf = line
+		linePool.Put(buf)
+	}
 	if err != nil {
 		return fmt.Errorf("send to %s: %w", dest, err)
 	}
@@ -393,17 +440,19 @@ func (n *Node) write(src, dest string, body any, key string, val int64) error {
 }
 
 // Run serves messages until the input ends, and returns nil then or a
-// wrapped error if reading fails. Cancelling ctx cancels the handlers' and
-// tasks' context at once and stops Run at the next input line.
+// wrapped error if reading fails. At end of input it fails the RPCs still
+// waiting, cancels the context of handlers and tasks, and returns once every
+// handler and task has. Cancelling ctx cancels that context at once and stops
+// Run at the next input line.
 func (n *Node) Run(ctx context.Context) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	var tasksWG sync.WaitGroup
 	defer func() {
 		n.shutdown()
+		cancel()
 		n.handlersWG.Wait()
 		n.workers.close()
-		cancel()
 		tasksWG.Wait()
 	}()
 
@@ -457,11 +506,22 @@ func (n *Node) startTasks(ctx context.Context, wg *sync.WaitGroup) {
 				case <-ctx.Done():
 					return
 				case <-tick.C:
-					t.fn(ctx)
+					n.runTask(ctx, t.fn)
 				}
 			}
 		}()
 	}
+}
+
+// runTask runs one call of a periodic task, logging a panic instead of
+// letting it stop the node.
+func (n *Node) runTask(ctx context.Context, fn func(ctx context.Context)) {
+	defer func() {
+		if p := recover(); p != nil {
+			n.log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Msg("periodic task panicked")
+		}
+	}()
+	fn(ctx)
 }
 
 // dispatch routes one input line: replies to their waiting RPC, init to the
@@ -520,23 +580,32 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 			n.log.Debug().Str("src", msg.Src).Str("type", hdr.Type).Msg("handler replied to a message that expects no reply; dropped")
 			return
 		}
-		if err := n.send(msg.Src, reply, "in_reply_to", hdr.MsgID); err != nil {
+		if err := n.write(n.ID(), msg.Src, reply, "in_reply_to", hdr.MsgID); err != nil {
 			n.log.Warn().Err(err).Msg("reply failed")
 		}
 	})
 }
 
-// call runs a handler, turning a panic into a crash error (13, indefinite:
-// the handler may have done part of its work) so that one bad request cannot
-// stop the node.
-func (n *Node) call(ctx context.Context, h HandlerFunc, msg Message) (reply any, err error) {
+// call runs a handler and encodes its reply (nil when there is none). A
+// panic, in the handler or in encoding its reply, becomes a crash error (13,
+// indefinite: the handler may have done part of its work), and so does a
+// reply that does not encode to a JSON object, so that the client is always
+// answered and one bad request cannot stop the node.
+func (n *Node) call(ctx context.Context, h HandlerFunc, msg Message) (reply []byte, err error) {
 	defer func() {
 		if p := recover(); p != nil {
 			n.log.Error().Str("src", msg.Src).Interface("panic", p).Bytes("stack", debug.Stack()).Msg("handler panicked")
 			reply, err = nil, NewError(CodeCrash, "handler panicked: %v", p)
 		}
 	}()
-	return h(ctx, msg)
+	body, err := h(ctx, msg)
+	if err != nil || body == nil {
+		return nil, err
+	}
+	if reply, err = encodeBody(body); err != nil {
+		return nil, NewError(CodeCrash, "reply: %v", err)
+	}
+	return reply, nil
 }
 
 func (n *Node) init(ctx context.Context, msg Message, hdr header, afterInit func()) {
@@ -551,19 +620,27 @@ func (n *Node) init(ctx context.Context, msg Message, hdr header, afterInit func
 	}
 	n.ident.Store(&identity{id: body.NodeID, ids: body.NodeIDs})
 	for _, hook := range n.onInit {
-		if err := hook(ctx); err != nil {
+		if err := runHook(ctx, hook); err != nil {
 			n.ident.Store(nil)
 			n.fail(msg, hdr, fmt.Errorf("init hook: %w", err))
 			return
 		}
 	}
-	if err := n.send(msg.Src, struct {
-		Type string `json:"type"`
-	}{"init_ok"}, "in_reply_to", hdr.MsgID); err != nil {
+	if err := n.write(body.NodeID, msg.Src, []byte(`{"type":"init_ok"}`), "in_reply_to", hdr.MsgID); err != nil {
 		n.log.Warn().Err(err).Msg("init_ok failed")
 	}
 	n.log.Info().Str("id", body.NodeID).Int("nodes", len(body.NodeIDs)).Msg("initialised")
 	afterInit()
+}
+
+// runHook runs an init hook, turning a panic into its error.
+func runHook(ctx context.Context, hook func(context.Context) error) (err error) {
+	defer func() {
+		if p := recover(); p != nil {
+			err = fmt.Errorf("panic: %v", p)
+		}
+	}()
+	return hook(ctx)
 }
 
 // fail logs err and, if the message expects a reply, answers it with an

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"runtime"
 	"strings"
 	"sync"
@@ -447,5 +448,122 @@ func TestReply(t *testing.T) {
 	h.msg("c1", `{"type":"later","msg_id":42}`)
 	if got := h.next(); got.Body["in_reply_to"] != json.Number("42") || got.Dest != "c1" || got.Body["type"] != "later_ok" {
 		t.Fatalf("reply %s", got.Raw)
+	}
+}
+
+// TestForwardedBodyKeepsOneMsgID forwards a client's request body, msg_id
+// and all, to a peer with RPC and returns the peer's reply body, in_reply_to
+// and all: each line must carry exactly the runtime's own id.
+func TestForwardedBodyKeepsOneMsgID(t *testing.T) {
+	h := newHarness(t, func(n *Node) {
+		n.Handle("read", func(ctx context.Context, m Message) (any, error) {
+			var resp json.RawMessage
+			err := n.RPC(ctx, "n2", m.Body, &resp)
+			return resp, err
+		})
+	})
+	h.init()
+	h.msg("c1", `{"type":"read","msg_id":5}`)
+	fwd := h.next()
+	if strings.Count(fwd.Raw, `"msg_id"`) != 1 || fwd.Body["msg_id"] == json.Number("5") {
+		t.Fatalf("forwarded request %s", fwd.Raw)
+	}
+	h.send(fmt.Sprintf(`{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":%s,"value":1}}`, fwd.Body["msg_id"]))
+	got := h.next()
+	if strings.Count(got.Raw, `"in_reply_to"`) != 1 || got.Body["in_reply_to"] != json.Number("5") || got.Body["value"] != json.Number("1") {
+		t.Fatalf("reply %s", got.Raw)
+	}
+}
+
+// TestBadReplies covers handler outcomes that cannot be sent as they are:
+// each is answered with crash (13), and the node goes on.
+func TestBadReplies(t *testing.T) {
+	cases := []struct {
+		name string
+		h    HandlerFunc
+	}{
+		{"typed nil error", func(context.Context, Message) (any, error) {
+			var e *Error
+			return nil, e
+		}},
+		{"not encodable", func(context.Context, Message) (any, error) { return map[string]any{"x": make(chan int)}, nil }},
+		{"not an object", func(context.Context, Message) (any, error) { return []int{1}, nil }},
+		{"panicking MarshalJSON", func(context.Context, Message) (any, error) { return panicky{}, nil }},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t, func(n *Node) {
+				echoSetup(n)
+				n.Handle("op", tc.h)
+			})
+			h.init()
+			h.msg("c1", `{"type":"op","msg_id":2}`)
+			if got := h.next(); got.Body["code"] != json.Number("13") || got.Body["in_reply_to"] != json.Number("2") {
+				t.Fatalf("want crash in reply to 2, got %s", got.Raw)
+			}
+			h.msg("c1", `{"type":"echo","msg_id":3,"echo":1}`)
+			if got := h.next(); got.Body["type"] != "echo_ok" {
+				t.Fatalf("node stopped serving: %s", got.Raw)
+			}
+		})
+	}
+}
+
+type panicky struct{}
+
+func (panicky) MarshalJSON() ([]byte, error) { panic("encoder bug") }
+
+func TestReplyErrors(t *testing.T) {
+	n := New(WithIO(strings.NewReader(""), &lineSink{lines: make(chan []byte, 1)}))
+	for _, body := range []string{`{"type":"x"}`, `{"a"`, `{,}`, ``} {
+		if err := n.Reply(Message{Src: "c1", Body: json.RawMessage(body)}, map[string]any{"type": "x_ok"}); err == nil {
+			t.Errorf("Reply to %q succeeded", body)
+		}
+	}
+}
+
+// TestEndOfInputCancelsHandlers: a handler that waits on its context alone
+// ends when the input does.
+func TestEndOfInputCancelsHandlers(t *testing.T) {
+	h := newHarness(t, func(n *Node) {
+		n.Handle("wait", func(ctx context.Context, _ Message) (any, error) {
+			<-ctx.Done()
+			return nil, ctx.Err()
+		})
+	})
+	h.init()
+	h.msg("c1", `{"type":"wait","msg_id":2}`)
+	if err := h.close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func TestDecode(t *testing.T) {
+	type rec struct {
+		Next *rec `json:"next"`
+		N    int64
+	}
+	type recAny struct {
+		Next *recAny `json:"next"`
+		X    any     `json:"x"`
+	}
+	var r rec
+	if err := Decode([]byte(`{"next":{"N":4611686018427387905}}`), &r); err != nil || r.Next.N != 4611686018427387905 {
+		t.Fatalf("rec: %+v %v", r, err)
+	}
+	var ra recAny
+	if err := Decode([]byte(`{"next":{"x":4611686018427387905}}`), &ra); err != nil || ra.Next.X != json.Number("4611686018427387905") {
+		t.Fatalf("recAny: %+v %v", ra.Next, err)
+	}
+	if holdsInterface(reflect.TypeOf(&r), nil) || !holdsInterface(reflect.TypeOf(&ra), nil) {
+		t.Fatal("holdsInterface wrong for recursive types")
+	}
+	for _, body := range []string{`{"x":1} {}`, `{"x":1}}`, ``} {
+		if err := Decode([]byte(body), &ra); err == nil {
+			t.Errorf("Decode(%q) accepted", body)
+		}
+		if err := Decode([]byte(body), &r); err == nil {
+			t.Errorf("Decode(%q) into a plain struct accepted", body)
+		}
 	}
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
 	"unicode/utf8"
 )
@@ -30,57 +31,105 @@ func parseLine(line []byte) (Message, header, error) {
 	if !json.Valid(line) {
 		return msg, hdr, errors.New("not valid JSON")
 	}
-	var body []byte
-	err := members(line, func(key, val []byte) error {
-		var err error
+	var src, dest, body []byte
+	err := members(line, func(key, val []byte) {
 		switch string(key) {
 		case "src":
-			msg.Src, err = jsonString(val)
+			src = val
 		case "dest":
-			msg.Dest, err = jsonString(val)
+			dest = val
 		case "body":
 			body = val
 		}
-		if err != nil {
-			return fmt.Errorf("%s: %w", key, err)
-		}
-		return nil
 	})
 	if err != nil {
 		return msg, hdr, err
+	}
+	if msg.Src, err = jsonString(src); err != nil {
+		return msg, hdr, fmt.Errorf("src: %w", err)
+	}
+	if msg.Dest, err = jsonString(dest); err != nil {
+		return msg, hdr, fmt.Errorf("dest: %w", err)
 	}
 	if len(body) == 0 || body[0] != '{' {
 		return msg, hdr, errors.New("body is missing or not a JSON object")
 	}
 	msg.Body = bytes.Clone(body) // line may be the reader's buffer
-	hdr, err = parseHeader(msg.Body)
+	hdr, err = headerOf(msg.Body)
 	return msg, hdr, err
 }
 
-// parseHeader reads the runtime's fields of a body, a JSON object.
+// parseHeader reads the runtime's fields of a body, which must be a JSON
+// object.
 func parseHeader(body []byte) (header, error) {
+	if !json.Valid(body) {
+		return header{}, errors.New("body is not valid JSON")
+	}
+	return headerOf(body)
+}
+
+// headerOf is parseHeader for a body known to be valid JSON. The last of
+// duplicate keys counts, as with encoding/json.
+func headerOf(body []byte) (header, error) {
 	var hdr header
-	err := members(body, func(key, val []byte) error {
-		var err error
+	var typ, msgID, inReplyTo []byte
+	err := members(body, func(key, val []byte) {
 		switch string(key) {
 		case "type":
-			hdr.Type, err = jsonString(val)
+			typ = val
 		case "msg_id":
-			hdr.MsgID, err = jsonInt(val)
+			msgID = val
 		case "in_reply_to":
-			hdr.InReplyTo, err = jsonInt(val)
+			inReplyTo = val
 		}
-		if err != nil {
-			return fmt.Errorf("body %s: %w", key, err)
-		}
-		return nil
 	})
-	return hdr, err
+	if err != nil {
+		return hdr, err
+	}
+	if hdr.Type, err = jsonString(typ); err != nil {
+		return hdr, fmt.Errorf("body type: %w", err)
+	}
+	if hdr.MsgID, err = jsonInt(msgID); err != nil {
+		return hdr, fmt.Errorf("body msg_id: %w", err)
+	}
+	if hdr.InReplyTo, err = jsonInt(inReplyTo); err != nil {
+		return hdr, fmt.Errorf("body in_reply_to: %w", err)
+	}
+	return hdr, nil
+}
+
+// withoutKeys returns the JSON object body, which must be valid, without its
+// top-level members named by keys; body itself when it has none of them.
+func withoutKeys(body []byte, keys ...string) []byte {
+	found := false
+	for _, k := range keys {
+		if bytes.Contains(body, []byte(`"`+k+`"`)) {
+			found = true
+		}
+	}
+	if !found {
+		return body // the fast path: nothing that could be such a member
+	}
+	out := make([]byte, 0, len(body))
+	out = append(out, '{')
+	_ = members(body, func(key, val []byte) {
+		if slices.Contains(keys, string(key)) {
+			return
+		}
+		if len(out) > 1 {
+			out = append(out, ',')
+		}
+		kb, _ := json.Marshal(string(key)) // a string always encodes
+		out = append(out, kb...)
+		out = append(out, ':')
+		out = append(out, val...)
+	})
+	return append(out, '}')
 }
 
 // members calls fn with the key and the raw value of each member of the JSON
 // object data, which must be valid JSON. Keys with escapes are unescaped.
-func members(data []byte, fn func(key, val []byte) error) error {
+func members(data []byte, fn func(key, val []byte)) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return errors.New("not a JSON object")
@@ -102,9 +151,7 @@ func members(data []byte, fn func(key, val []byte) error) error {
 		i = skipSpace(data, end)
 		i = skipSpace(data, i+1) // past ':'
 		end = skipValue(data, i)
-		if err := fn(key, data[i:end]); err != nil {
-			return err
-		}
+		fn(key, data[i:end])
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] == '}' {
 			return nil
@@ -169,9 +216,9 @@ func skipString(data []byte, i int) int {
 	return i
 }
 
-// jsonString converts a raw JSON string value; null is "".
+// jsonString converts a raw JSON string value; null or absent is "".
 func jsonString(val []byte) (string, error) {
-	if string(val) == "null" {
+	if val == nil || string(val) == "null" {
 		return "", nil
 	}
 	if len(val) < 2 || val[0] != '"' {
@@ -185,9 +232,9 @@ func jsonString(val []byte) (string, error) {
 	return s, err
 }
 
-// jsonInt converts a raw JSON integer value; null is 0.
+// jsonInt converts a raw JSON integer value; null or absent is 0.
 func jsonInt(val []byte) (int64, error) {
-	if string(val) == "null" {
+	if val == nil || string(val) == "null" {
 		return 0, nil
 	}
 	return strconv.ParseInt(string(val), 10, 64)

@@ -54,6 +54,8 @@ var wireCases = []string{
 	`nonsense`,
 	`{}`,
 	`{"SRC":"c1","src":"c2","dest":null,"body":{"Type":"x","type":"y","type":"z"}}`,
+	`{"src":1,"src":"c1","dest":"n1","body":{"type":"x"}}`,
+	`{"src":"c1","dest":"n1","body":{"type":"x","msg_id":"a","msg_id":3}}`,
 }
 
 func TestParseLineMatchesEncodingJSON(t *testing.T) {
