@@ -3,7 +3,9 @@
 // dispatches requests to handlers, and gives handlers request/response calls
 // to peers and to Maelstrom's services.
 //
-// This file is the whole contract. A workload creates a Node, registers
+// This file is the whole contract; the machinery behind it is in
+// dispatch.go (input), out.go (output), wire.go (the line format),
+// workers.go (handler goroutines), errors.go, kv.go and flags.go. A workload creates a Node, registers
 // handlers with Handle (or the typed adapter Typed), optionally hooks OnInit
 // and Every, and calls Run:
 //
@@ -47,8 +49,6 @@ import (
 	"io"
 	"os"
 	"reflect"
-	"runtime/debug"
-	"strconv"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -97,46 +97,6 @@ func Decode(body []byte, v any) error {
 		return errors.New("invalid JSON: data after the value")
 	}
 	return nil
-}
-
-var interfaceTypes sync.Map // reflect.Type → bool, final answers only
-
-// holdsInterface reports whether decoding into t can create an interface
-// value (any), where encoding/json would pick float64 for numbers. visiting
-// holds the types being walked, so that a recursive type ends the walk.
-func holdsInterface(t reflect.Type, visiting map[reflect.Type]bool) bool {
-	if t == nil {
-		return true
-	}
-	if v, ok := interfaceTypes.Load(t); ok {
-		return v.(bool)
-	}
-	if visiting[t] {
-		return false // whatever t holds is decided where its walk began
-	}
-	if visiting == nil {
-		visiting = map[reflect.Type]bool{}
-	}
-	visiting[t] = true
-	defer delete(visiting, t)
-	var holds bool
-	switch t.Kind() {
-	case reflect.Interface:
-		holds = true
-	case reflect.Pointer, reflect.Slice, reflect.Array, reflect.Map:
-		holds = holdsInterface(t.Elem(), visiting)
-	case reflect.Struct:
-		for i := range t.NumField() {
-			if holdsInterface(t.Field(i).Type, visiting) {
-				holds = true
-				break
-			}
-		}
-	}
-	if len(visiting) == 1 {
-		interfaceTypes.Store(t, holds) // only a complete walk's answer is final
-	}
-	return holds
 }
 
 // Option configures a Node.
@@ -349,96 +309,6 @@ func (n *Node) Pending() int {
 	return len(n.pending)
 }
 
-// AppendEnvelope appends to dst the wire line of a message from src to dest
-// with body, a compact JSON object as json.Marshal writes it, newline
-// included. When key is not empty,
-// "key":val is spliced in as the body's first member (how the runtime adds
-// msg_id and in_reply_to without decoding the body). Every line starts
-// exactly with {"src":"…","dest":"…", which the simulator relies on.
-func AppendEnvelope(dst []byte, src, dest string, body []byte, key string, val int64) []byte {
-	dst = append(dst, `{"src":`...)
-	dst = appendString(dst, src)
-	dst = append(dst, `,"dest":`...)
-	dst = appendString(dst, dest)
-	dst = append(dst, `,"body":{`...)
-	if key != "" {
-		dst = append(dst, '"')
-		dst = append(dst, key...)
-		dst = append(dst, `":`...)
-		dst = strconv.AppendInt(dst, val, 10)
-		if len(bytes.TrimSpace(body[1:len(body)-1])) > 0 {
-			dst = append(dst, ',')
-		}
-	}
-	dst = append(dst, body[1:]...)
-	return append(dst, "}\n"...)
-}
-
-// appendString appends s as a JSON string. Node ids are plain ASCII and are
-// copied as they are; anything else goes through encoding/json.
-func appendString(dst []byte, s string) []byte {
-	for i := 0; i < len(s); i++ {
-		if c := s[i]; c < 0x20 || c >= 0x7f || c == '"' || c == '\\' {
-			b, _ := json.Marshal(s) // a string always encodes
-			return append(dst, b...)
-		}
-	}
-	dst = append(dst, '"')
-	dst = append(dst, s...)
-	return append(dst, '"')
-}
-
-// linePool recycles output line buffers: io.Writer must not keep the slice
-// after Write returns, so a buffer is free again as soon as it is written.
-// Buffers grown past maxPooledLine by a large message are left to the GC.
-const maxPooledLine = 64 << 10
-
-var linePool = sync.Pool{New: func() any { b := make([]byte, 0, 512); return &b }}
-
-// send writes one message. key/val, when key is not empty, is spliced in as
-// the body's first member, so the caller's body is never re-decoded.
-func (n *Node) send(dest string, body any, key string, val int64) error {
-	b, err := encodeBody(body)
-	if err != nil {
-		return fmt.Errorf("send to %s: %w", dest, err)
-	}
-	return n.write(n.ID(), dest, b, key, val)
-}
-
-// encodeBody encodes a message body, which must be a JSON object.
-func encodeBody(body any) ([]byte, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, fmt.Errorf("encode body: %w", err)
-	}
-	if len(b) < 2 || b[0] != '{' {
-		return nil, fmt.Errorf("body is not a JSON object: %.40s", b)
-	}
-	return b, nil
-}
-
-// write sends an encoded body from src. Copies of the runtime's own keys in
-// the body (a forwarded request still holding its msg_id, say) are removed,
-// so a receiver never sees two and picks the wrong one.
-func (n *Node) write(src, dest string, body []byte, key string, val int64) error {
-	if key != "" {
-		body = withoutKeys(body, "msg_id", "in_reply_to")
-	}
-	buf := linePool.Get().(*[]byte)
-	line := AppendEnvelope((*buf)[:0], src, dest, body, key, val)
-	n.outMu.Lock()
-	_, err := n.out.Write(line)
-	n.outMu.Unlock()
-	if cap(line) <= maxPooledLine {
-		*buf = line
-		linePool.Put(buf)
-	}
-	if err != nil {
-		return fmt.Errorf("send to %s: %w", dest, err)
-	}
-	return nil
-}
-
 // Run serves messages until the input ends, and returns nil then or a
 // wrapped error if reading fails. At end of input it fails the RPCs still
 // waiting, cancels the context of handlers and tasks, and returns once every
@@ -481,191 +351,4 @@ func (n *Node) Run(ctx context.Context) error {
 			return nil
 		}
 	}
-}
-
-// shutdown fails every RPC still waiting: with input gone no reply comes.
-func (n *Node) shutdown() {
-	n.pendingMu.Lock()
-	n.closed = true
-	for id, ch := range n.pending {
-		close(ch)
-		delete(n.pending, id)
-	}
-	n.pendingMu.Unlock()
-}
-
-func (n *Node) startTasks(ctx context.Context, wg *sync.WaitGroup) {
-	for _, t := range n.tasks {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			tick := time.NewTicker(t.every)
-			defer tick.Stop()
-			for {
-				select {
-				case <-ctx.Done():
-					return
-				case <-tick.C:
-					n.runTask(ctx, t.fn)
-				}
-			}
-		}()
-	}
-}
-
-// runTask runs one call of a periodic task, logging a panic instead of
-// letting it stop the node.
-func (n *Node) runTask(ctx context.Context, fn func(ctx context.Context)) {
-	defer func() {
-		if p := recover(); p != nil {
-			n.log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Msg("periodic task panicked")
-		}
-	}()
-	fn(ctx)
-}
-
-// dispatch routes one input line: replies to their waiting RPC, init to the
-// runtime, requests to their handler on a new goroutine.
-func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
-	msg, hdr, err := parseLine(line)
-	if err != nil {
-		n.log.Warn().Err(err).Int("bytes", len(line)).Msg("dropping input line that is not a Maelstrom message")
-		return
-	}
-	if e := n.log.Debug(); e.Enabled() {
-		e.Str("src", msg.Src).Str("type", hdr.Type).Int64("msg_id", hdr.MsgID).Int64("in_reply_to", hdr.InReplyTo).Msg("recv")
-	}
-
-	if hdr.InReplyTo != 0 {
-		n.pendingMu.Lock()
-		ch, ok := n.pending[hdr.InReplyTo]
-		delete(n.pending, hdr.InReplyTo)
-		n.pendingMu.Unlock()
-		if !ok {
-			n.log.Debug().Str("src", msg.Src).Int64("in_reply_to", hdr.InReplyTo).Msg("dropping reply to an unknown or expired rpc")
-			return
-		}
-		ch <- msg // one-slot buffer, one sender: never blocks
-		return
-	}
-
-	switch {
-	case hdr.Type == "init":
-		n.init(ctx, msg, hdr, afterInit)
-		return
-	case hdr.Type == "":
-		n.fail(msg, hdr, NewError(CodeMalformedRequest, "message body has no type"))
-		return
-	case n.ident.Load() == nil:
-		n.fail(msg, hdr, NewError(CodeTemporarilyUnavailable, "node not initialised yet: %s before init", hdr.Type))
-		return
-	}
-	h, ok := n.handlers[hdr.Type]
-	if !ok {
-		n.fail(msg, hdr, NewError(CodeNotSupported, "unsupported message type %q", hdr.Type))
-		return
-	}
-	n.handlersWG.Add(1)
-	n.workers.run(func() {
-		defer n.handlersWG.Done()
-		reply, err := n.call(ctx, h, msg)
-		if err != nil {
-			n.fail(msg, hdr, err)
-			return
-		}
-		if reply == nil {
-			return
-		}
-		if hdr.MsgID == 0 {
-			n.log.Debug().Str("src", msg.Src).Str("type", hdr.Type).Msg("handler replied to a message that expects no reply; dropped")
-			return
-		}
-		if err := n.write(n.ID(), msg.Src, reply, "in_reply_to", hdr.MsgID); err != nil {
-			n.log.Warn().Err(err).Msg("reply failed")
-		}
-	})
-}
-
-// call runs a handler and encodes its reply (nil when there is none). A
-// panic, in the handler or in encoding its reply, becomes a crash error (13,
-// indefinite: the handler may have done part of its work), and so does a
-// reply that does not encode to a JSON object, so that the client is always
-// answered and one bad request cannot stop the node.
-func (n *Node) call(ctx context.Context, h HandlerFunc, msg Message) (reply []byte, err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			n.log.Error().Str("src", msg.Src).Interface("panic", p).Bytes("stack", debug.Stack()).Msg("handler panicked")
-			reply, err = nil, NewError(CodeCrash, "handler panicked: %v", p)
-		}
-	}()
-	body, err := h(ctx, msg)
-	if err != nil || body == nil {
-		return nil, err
-	}
-	if reply, err = encodeBody(body); err != nil {
-		return nil, NewError(CodeCrash, "reply: %v", err)
-	}
-	return reply, nil
-}
-
-func (n *Node) init(ctx context.Context, msg Message, hdr header, afterInit func()) {
-	var body maelstrom.InitMessageBody
-	if err := json.Unmarshal(msg.Body, &body); err != nil || body.NodeID == "" {
-		n.fail(msg, hdr, NewError(CodeMalformedRequest, "init needs node_id and node_ids"))
-		return
-	}
-	if n.ident.Load() != nil {
-		n.fail(msg, hdr, NewError(CodeMalformedRequest, "node already initialised as %s", n.ID()))
-		return
-	}
-	n.ident.Store(&identity{id: body.NodeID, ids: body.NodeIDs})
-	for _, hook := range n.onInit {
-		if err := runHook(ctx, hook); err != nil {
-			n.ident.Store(nil)
-			n.fail(msg, hdr, fmt.Errorf("init hook: %w", err))
-			return
-		}
-	}
-	if err := n.write(body.NodeID, msg.Src, []byte(`{"type":"init_ok"}`), "in_reply_to", hdr.MsgID); err != nil {
-		n.log.Warn().Err(err).Msg("init_ok failed")
-	}
-	n.log.Info().Str("id", body.NodeID).Int("nodes", len(body.NodeIDs)).Msg("initialised")
-	afterInit()
-}
-
-// runHook runs an init hook, turning a panic into its error.
-func runHook(ctx context.Context, hook func(context.Context) error) (err error) {
-	defer func() {
-		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
-		}
-	}()
-	return hook(ctx)
-}
-
-// fail logs err and, if the message expects a reply, answers it with an
-// error body.
-func (n *Node) fail(msg Message, hdr header, err error) {
-	e := ErrorFor(err)
-	if hdr.MsgID == 0 {
-		n.log.Warn().Err(err).Str("src", msg.Src).Str("type", hdr.Type).Msg("dropping message")
-		return
-	}
-	lvl := n.log.Debug()
-	if e.Code == CodeCrash || e.Code == CodeMalformedRequest || e.Code == CodeNotSupported {
-		lvl = n.log.Warn()
-	}
-	lvl.Err(err).Str("src", msg.Src).Str("type", hdr.Type).Int("code", e.Code).Msg("error reply")
-	src := n.ID()
-	if src == "" {
-		src = msg.Dest // not initialised: answer as whom the sender addressed
-	}
-	if err := n.write(src, msg.Src, e.body(), "in_reply_to", hdr.MsgID); err != nil {
-		n.log.Warn().Err(err).Msg("error reply failed")
-	}
-}
-
-func bodyType(body []byte) string {
-	hdr, _ := parseHeader(body)
-	return strconv.Quote(hdr.Type)
 }
