@@ -4,8 +4,8 @@
 // to peers and to Maelstrom's services.
 //
 // This file is the whole contract; the machinery behind it is in
-// dispatch.go (input), out.go (output), wire.go (the line format),
-// workers.go (handler goroutines), errors.go, kv.go and flags.go. A workload creates a Node, registers
+// dispatch.go (input), out.go (output), wire.go (the line format) and
+// workers.go (handler goroutines). A workload creates a Node, registers
 // handlers with Handle (or the typed adapter Typed), optionally hooks OnInit
 // and Every, and calls Run:
 //
@@ -17,8 +17,9 @@
 //
 // Design choices, each one the fix for a trap of Maelstrom's own Go helper:
 //
-//   - Input is read with a growing bufio.Reader, so a line of any size is
-//     served (the helper's Scanner dies on lines over 64 KiB).
+//   - Input is read with a bufio.Reader and long lines are assembled, so a
+//     line of any size is served (the helper's Scanner dies on lines over
+//     64 KiB). Envelopes and body headers are parsed without reflection.
 //   - Bodies stay json.RawMessage until a handler decodes them into its own
 //     type; the runtime adds msg_id and in_reply_to by splicing bytes, never by
 //     a map round trip, so integers stay exact (2^62 survives).
