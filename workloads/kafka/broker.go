@@ -39,7 +39,9 @@ type Config struct {
 	// Wait is how long a request waits for its chunk before the node
 	// answers with an (indefinite) timeout.
 	Wait time.Duration
-	// RPC is the time limit of one lin-kv request.
+	// RPC is the least time limit of one lin-kv request. The limit adapts
+	// to the round trips the node measures and doubles with every timeout
+	// (see rto), so this is the limit at low latency.
 	RPC time.Duration
 	// MaxPoll caps the messages a poll returns per key.
 	MaxPoll int
@@ -77,6 +79,7 @@ type Broker struct {
 	push  func(peer string, p Push) // one-way, may be lost
 	log   *zerolog.Logger
 	kick  chan struct{} // one slot: work is queued for the writer
+	rto   *rto          // time limit of lin-kv requests
 
 	mu       sync.Mutex // guards core, heard and patience
 	core     *Core
@@ -94,6 +97,7 @@ func NewBroker(cfg Config, self string, nodes []string, store Store, push func(s
 		push:     push,
 		log:      log,
 		kick:     make(chan struct{}, 1),
+		rto:      newRTO(cfg.RPC),
 		core:     NewCore(self, nodes),
 		heard:    make(map[string]time.Time),
 		patience: make(map[string]time.Duration),
@@ -157,10 +161,29 @@ func (b *Broker) Poll(from map[string]int64) map[string][]Pair {
 
 // Committed reads every peer's stream to its end, so that every commit
 // acknowledged anywhere before the call is applied, and returns the
-// committed offsets of keys.
+// committed offsets of keys. A read that fails is tried again (the time
+// limit grows with each timeout) for up to cfg.Wait: a slow lin-kv makes
+// the list slow, not failed.
 func (b *Broker) Committed(ctx context.Context, keys []string) (map[string]int64, error) {
-	if err := b.CatchUpAll(ctx); err != nil {
-		return nil, err
+	ctx, cancel := context.WithTimeout(ctx, b.cfg.Wait)
+	defer cancel()
+	for {
+		err := b.CatchUpAll(ctx)
+		if err == nil {
+			break
+		}
+		if ctx.Err() != nil || errors.Is(err, node.ErrInputClosed) {
+			return nil, err
+		}
+		// A failure other than a timeout (lin-kv answered with an
+		// error) must not become a busy loop.
+		pause := time.NewTimer(b.cfg.RPC / 10)
+		select {
+		case <-ctx.Done():
+			pause.Stop()
+			return nil, err
+		case <-pause.C:
+		}
 	}
 	b.mu.Lock()
 	defer b.mu.Unlock()
@@ -261,9 +284,7 @@ func (b *Broker) write(ctx context.Context, seq int64, chunk *Chunk) error {
 	key := ChunkKey(b.self, seq)
 	backoff := b.cfg.RPC / 10
 	for {
-		rctx, cancel := context.WithTimeout(ctx, b.cfg.RPC)
-		err := b.store.Write(rctx, key, chunk)
-		cancel()
+		err := b.call(ctx, func(ctx context.Context) error { return b.store.Write(ctx, key, chunk) })
 		switch {
 		case err == nil:
 			return nil
@@ -402,9 +423,7 @@ func (b *Broker) readStream(ctx context.Context, peer string, width int) error {
 // readChunk reads one chunk; a missing one is (nil, nil).
 func (b *Broker) readChunk(ctx context.Context, peer string, seq int64) (*Chunk, error) {
 	var chunk Chunk
-	rctx, cancel := context.WithTimeout(ctx, b.cfg.RPC)
-	defer cancel()
-	err := b.store.Read(rctx, ChunkKey(peer, seq), &chunk)
+	err := b.call(ctx, func(ctx context.Context) error { return b.store.Read(ctx, ChunkKey(peer, seq), &chunk) })
 	switch {
 	case errors.Is(err, node.ErrKeyDoesNotExist):
 		return nil, nil
@@ -412,4 +431,24 @@ func (b *Broker) readChunk(ctx context.Context, peer string, seq int64) (*Chunk,
 		return nil, fmt.Errorf("read stream of %s at %d: %w", peer, seq, err)
 	}
 	return &chunk, nil
+}
+
+// call runs one lin-kv request f within the current time limit and tells
+// the estimate how it went: an answer (an error reply, such as a missing
+// key, is one) is a round-trip sample, no answer within the limit a
+// timeout.
+func (b *Broker) call(ctx context.Context, f func(ctx context.Context) error) error {
+	limit := b.rto.limit()
+	rctx, cancel := context.WithTimeout(ctx, limit)
+	defer cancel()
+	start := time.Now()
+	err := f(rctx)
+	var answer *node.Error
+	switch {
+	case err == nil || errors.As(err, &answer):
+		b.rto.sample(time.Since(start))
+	case ctx.Err() == nil && rctx.Err() != nil:
+		b.rto.expired(limit)
+	}
+	return err
 }

@@ -311,6 +311,31 @@ func TestSlowStoreTimesOutIndefinitely(t *testing.T) {
 	})
 }
 
+// TestStoreSlowerThanRPC: a lin-kv whose every round trip outlasts
+// Config.RPC (Maelstrom's latency has no bound) still serves sends, commits
+// and lists, because the time limit of requests grows with the timeouts.
+func TestStoreSlowerThanRPC(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		ctx, cancel := context.WithCancel(context.Background())
+		defer cancel()
+		cl := newCluster(t, ctx, testCfg, twoNodes)
+		cl.kv.setDelay(3 * testCfg.RPC)
+		n0, n1 := cl.brokers["n0"], cl.brokers["n1"]
+		for i, key := range []string{keyOwnedBy(t, "n0", twoNodes), keyOwnedBy(t, "n1", twoNodes)} {
+			if off, err := n0.Send(ctx, key, msg(i)); err != nil || off != 0 {
+				t.Fatalf("send to %s: offset %d, %v", key, off, err)
+			}
+		}
+		if err := n0.Commit(ctx, map[string]int64{"1": 3}); err != nil {
+			t.Fatal(err)
+		}
+		got, err := n1.Committed(ctx, []string{"1"})
+		if err != nil || got["1"] != 3 {
+			t.Fatalf("list after a slow commit: %v, %v; want 1:3", got, err)
+		}
+	})
+}
+
 func TestStoppedWriterFailsWaiters(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())

@@ -74,6 +74,13 @@
 // happen), and a list_committed_offsets that could not read lin-kv
 // (temporarily unavailable, definite: a read changes nothing).
 //
+// Time limits. A lin-kv request is given up after a limit that follows
+// the round trips the node measures (smoothed round trip plus four
+// deviations, never below -rpc, doubled by each timeout), so a network
+// slower than any fixed limit, or the long tail of exponential latency,
+// costs retries rather than every request; list_committed_offsets retries
+// its reads for up to Wait instead of failing on the first slow one.
+//
 // Cost. Per chunk, one lin-kv write (2 messages) and one push per peer;
 // polls are free; list_committed_offsets costs two lin-kv reads per peer
 // stream when this node is nearly up to date; an idle peer costs about one
@@ -142,7 +149,7 @@ func ParseFlags(args []string) (Config, error) {
 		fs.DurationVar(&cfg.MaxTail, "max-tail", cfg.MaxTail, "longest silence allowed, after back-off, to an idle peer's stream")
 		fs.IntVar(&cfg.MaxPoll, "max-poll", cfg.MaxPoll, "most messages per key in one poll reply")
 		fs.DurationVar(&cfg.Wait, "wait", cfg.Wait, "longest a request waits for durability")
-		fs.DurationVar(&cfg.RPC, "rpc", cfg.RPC, "time limit of one lin-kv request")
+		fs.DurationVar(&cfg.RPC, "rpc", cfg.RPC, "least time limit of one lin-kv request (it adapts to the latency)")
 	})
 	if err != nil {
 		return Config{}, err
