@@ -1,6 +1,6 @@
 // Command g-counter is the node binary for Gossip Glomers challenge 4
 // (Maelstrom workload g-counter), built on seq-kv. Flags after `--` tune
-// it: -batch, -refresh, -kv-timeout, -add-timeout. See package
+// it: -batch, -refresh, -kv-timeout, -add-timeout, -read-timeout. See package
 // workloads/counter.
 package main
 

@@ -1,6 +1,6 @@
 // Command pn-counter is the node binary for Maelstrom's pn-counter workload
 // (a counter whose deltas may be negative), built on seq-kv. Flags after
-// `--` tune it: -batch, -refresh, -kv-timeout, -add-timeout. See package
+// `--` tune it: -batch, -refresh, -kv-timeout, -add-timeout, -read-timeout. See package
 // workloads/counter.
 package main
 

@@ -76,9 +76,14 @@
 //
 // A read is served from the cache while the cache is younger than -refresh;
 // otherwise the read triggers a refresh (concurrent reads share one) and
-// serves its result. Between refreshes a node sends nothing for reads. A
-// served value therefore includes every write applied before
-// now − 2·refresh: that is the staleness bound during the load.
+// serves its result. A refresh sends each of its seq-kv requests again
+// every -kv-timeout while no copy has been answered, and the first answer
+// wins, until -read-timeout: a long-tailed latency delays reads instead of
+// failing them. Between refreshes a node sends nothing for reads. A served
+// value therefore includes every write applied before now − 2·refresh (or
+// now − refresh − the refresh's own duration, when a slow seq-kv made a
+// read wait longer than -refresh for it, at most -read-timeout): that is
+// the staleness bound during the load.
 //
 // Why final reads are exact: Maelstrom reads after the load ends, the
 // partitions heal and 10 s of quiet pass. Partitions cut only node↔node
@@ -121,24 +126,28 @@ import (
 type Config struct {
 	Batch      time.Duration // least time between two cas of the node's key; 0: back to back
 	Refresh    time.Duration // a read is served from a cache younger than this
-	KVTimeout  time.Duration // a seq-kv request unanswered after this is given up
+	KVTimeout  time.Duration // an add's seq-kv request unanswered after this is given up; a read's is sent again
 	AddTimeout time.Duration // an add not durable after this gets error 0 (indefinite)
+	// ReadTimeout bounds a read that must refresh the cache; its seq-kv
+	// requests are resent until then. Maelstrom's clients give up after 5 s.
+	ReadTimeout time.Duration
 }
 
 // DefaultConfig is what the node binaries use without flags.
 func DefaultConfig() Config {
-	return Config{Batch: 0, Refresh: 2 * time.Second, KVTimeout: time.Second, AddTimeout: 2 * time.Second}
+	return Config{Batch: 0, Refresh: 2 * time.Second, KVTimeout: time.Second, AddTimeout: 2 * time.Second, ReadTimeout: 4 * time.Second}
 }
 
-// ParseConfig reads flags -batch, -refresh, -kv-timeout and -add-timeout
-// (durations such as 250ms) from args over DefaultConfig.
+// ParseConfig reads flags -batch, -refresh, -kv-timeout, -add-timeout and
+// -read-timeout (durations such as 250ms) from args over DefaultConfig.
 func ParseConfig(name string, args []string) (Config, error) {
 	c := DefaultConfig()
 	_, err := node.ParseFlags(name, args, func(fs *flag.FlagSet) {
 		fs.DurationVar(&c.Batch, "batch", c.Batch, "least time between two seq-kv writes of the node's key (adds arriving meanwhile share one); 0: as soon as the previous one ends")
 		fs.DurationVar(&c.Refresh, "refresh", c.Refresh, "reads are served from a cache younger than this")
-		fs.DurationVar(&c.KVTimeout, "kv-timeout", c.KVTimeout, "give up on a seq-kv request after this")
+		fs.DurationVar(&c.KVTimeout, "kv-timeout", c.KVTimeout, "give up on an add's seq-kv request after this; send a read's again after this")
 		fs.DurationVar(&c.AddTimeout, "add-timeout", c.AddTimeout, "answer an add not yet durable after this with error 0")
+		fs.DurationVar(&c.ReadTimeout, "read-timeout", c.ReadTimeout, "answer a read whose cache refresh is not done after this with error 11 (seq-kv requests are resent until then)")
 	})
 	if err != nil {
 		return c, err
@@ -147,7 +156,7 @@ func ParseConfig(name string, args []string) (Config, error) {
 }
 
 func (c Config) validate() error {
-	if c.Batch < 0 || c.Refresh <= 0 || c.KVTimeout <= 0 || c.AddTimeout <= 0 {
+	if c.Batch < 0 || c.Refresh <= 0 || c.KVTimeout <= 0 || c.AddTimeout <= 0 || c.ReadTimeout <= 0 {
 		return fmt.Errorf("counter: batch must not be negative, other durations must be positive: %+v", c)
 	}
 	if budget := 2*c.Refresh + c.Batch + c.AddTimeout + c.KVTimeout; budget > 8*time.Second {
@@ -237,6 +246,8 @@ func setup(n *node.Node, args []string, name string, signed bool) error {
 		return addOK{Type: "add_ok"}, nil
 	}))
 	n.Handle("read", func(ctx context.Context, _ node.Message) (any, error) {
+		ctx, cancel := context.WithTimeout(ctx, cfg.ReadTimeout)
+		defer cancel()
 		v, err := vw.read(ctx)
 		if err != nil {
 			return nil, node.NewError(node.CodeTemporarilyUnavailable, "read: %v", err)

@@ -20,9 +20,10 @@ func TestParseConfig(t *testing.T) {
 	}{
 		{args: nil, want: DefaultConfig()},
 		{args: []string{"-batch", "100ms", "-refresh=1s"},
-			want: Config{Batch: 100 * time.Millisecond, Refresh: time.Second, KVTimeout: time.Second, AddTimeout: 2 * time.Second}},
-		{args: []string{"-kv-timeout", "300ms", "-add-timeout", "1s"},
-			want: Config{Refresh: 2 * time.Second, KVTimeout: 300 * time.Millisecond, AddTimeout: time.Second}},
+			want: Config{Batch: 100 * time.Millisecond, Refresh: time.Second, KVTimeout: time.Second, AddTimeout: 2 * time.Second, ReadTimeout: 4 * time.Second}},
+		{args: []string{"-kv-timeout", "300ms", "-add-timeout", "1s", "-read-timeout", "3s"},
+			want: Config{Refresh: 2 * time.Second, KVTimeout: 300 * time.Millisecond, AddTimeout: time.Second, ReadTimeout: 3 * time.Second}},
+		{args: []string{"-read-timeout", "0s"}, bad: true},
 		{args: []string{"-batch", "-1ms"}, bad: true},
 		{args: []string{"-refresh", "-1s"}, bad: true},
 		{args: []string{"-refresh", "3s"}, bad: true}, // final reads could be stale

@@ -48,6 +48,23 @@ func TestSimulatedChallenge(t *testing.T) {
 	}
 }
 
+// TestSimulatedSlowKVFinalReadsAnswered: at a mean latency of 300 ms,
+// uniform over 0..600 ms, about one seq-kv round trip in 18 outlasts the
+// 1 s request timeout. A read's refresh sends 10 requests on 10 nodes, so
+// failing it on the first timeout lost about half the final reads; resent
+// requests answer all of them.
+func TestSimulatedSlowKVFinalReadsAnswered(t *testing.T) {
+	cfg := challenge("g-counter", SetupGrowOnly, 5)
+	cfg.NodeCount, cfg.Latency, cfg.LatencyDist = 10, 300*time.Millisecond, "uniform"
+	rep := simtest.Run(t, cfg)
+	if !rep.Valid {
+		t.Fatalf("invalid run: %+v", rep.Anomalies)
+	}
+	if got := rep.Stats["final-read-count"]; got != cfg.NodeCount {
+		t.Errorf("%v final reads answered, want %d (one per client)", got, cfg.NodeCount)
+	}
+}
+
 // setupNaive is the counter everyone writes first: each add is a
 // read-then-cas loop on the node's key, and a read sums plain reads of every
 // node's key. Its adds are right, but its reads trust seq-kv's answers,

@@ -134,14 +134,41 @@ func TestStaleAnswerNeverMovesCacheBack(t *testing.T) {
 	})
 }
 
-func TestFailedRefreshIsAnErrorAndRetried(t *testing.T) {
+// TestRefreshResendsTimedOutRequests: with a long-tailed latency some of a
+// refresh's requests outlast their timeout; each is resent within the same
+// client read (the freshness write with a new value) instead of failing it.
+func TestRefreshResendsTimedOutRequests(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t)
 		c.add(t, "n1", 5)
 		c.add(t, "n2", 3)
-		c.f.inject("read", drop)
-		if _, err := c.view.read(context.Background()); !errors.Is(err, context.DeadlineExceeded) {
-			t.Errorf("read with a lost kv read: %v, want a timeout", err)
+		time.Sleep(testMaxAge) // n0 needs a freshness write
+		c.f.inject("write", loseReply, drop)
+		c.f.inject("read", drop, stall, loseReply)
+		if got := c.read(t); got != 8 {
+			t.Errorf("read with timed-out kv requests = %d, want 8", got)
+		}
+		if w := c.f.count("write"); w != 3 {
+			t.Errorf("%d freshness writes, want 3 (two timed out)", w)
+		}
+		if r := c.f.count("read"); r != 5 {
+			t.Errorf("%d kv reads for 2 peers, want 5 (three timed out)", r)
+		}
+	})
+}
+
+// TestReadFailsAtItsDeadline: a kv that stays silent fails the read when
+// the read's context ends, and the next read refreshes again.
+func TestReadFailsAtItsDeadline(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		c := newCluster(t)
+		c.add(t, "n1", 5)
+		c.add(t, "n2", 3)
+		c.f.inject("read", stall, stall, stall, stall, stall, stall) // 3 s per peer
+		ctx, cancel := context.WithTimeout(context.Background(), 2500*time.Millisecond)
+		defer cancel()
+		if _, err := c.view.read(ctx); !errors.Is(err, context.DeadlineExceeded) {
+			t.Errorf("read with a silent kv: %v, want a timeout", err)
 		}
 		if got := c.read(t); got != 8 {
 			t.Errorf("next read = %d, want 8", got)
@@ -153,21 +180,62 @@ func TestConcurrentReadsShareOneRefresh(t *testing.T) {
 	synctest.Test(t, func(t *testing.T) {
 		c := newCluster(t)
 		c.add(t, "n1", 5)
-		c.f.inject("write", stall) // the freshness write hangs until its deadline
+		c.f.inject("write", stall, stall) // the freshness write hangs past the read's deadline
+		ctx, cancel := context.WithTimeout(context.Background(), 1500*time.Millisecond)
+		defer cancel()
 		var wg sync.WaitGroup
 		got := make([]error, 10)
 		for i := range got {
-			wg.Go(func() { _, got[i] = c.view.read(context.Background()) })
+			wg.Go(func() { _, got[i] = c.view.read(ctx) })
 		}
 		synctest.Wait()
 		if w := c.f.count("write"); w != 1 {
 			t.Errorf("10 concurrent stale reads sent %d freshness writes, want 1", w)
 		}
-		wg.Wait() // the stalled write times out: every read reports it
+		wg.Wait() // the write is still stalled at the deadline: every read reports it
 		for _, err := range got {
 			if err == nil {
 				t.Errorf("read succeeded although its refresh failed")
 			}
+		}
+	})
+}
+
+// TestHedgedLateAnswerCounts: an attempt still waiting when the next is
+// sent may answer first, and its answer is taken; a definite error is
+// returned as is.
+func TestHedgedLateAnswerCounts(t *testing.T) {
+	synctest.Test(t, func(t *testing.T) {
+		var mu sync.Mutex
+		sent := 0
+		start := time.Now()
+		v, err := hedged(context.Background(), time.Second, func(ctx context.Context) (int, error) {
+			mu.Lock()
+			sent++
+			n := sent
+			mu.Unlock()
+			if n == 1 {
+				time.Sleep(1500 * time.Millisecond) // late, but first to answer
+				return 1, nil
+			}
+			<-ctx.Done() // later copies never answer
+			return 0, ctx.Err()
+		})
+		if v != 1 || err != nil {
+			t.Errorf("hedged = %d, %v; want the late first answer 1", v, err)
+		}
+		if took := time.Since(start); took != 1500*time.Millisecond {
+			t.Errorf("took %v, want 1.5s (when the first attempt answered)", took)
+		}
+		mu.Lock()
+		if sent != 2 {
+			t.Errorf("%d attempts, want 2 (one sent at 1s)", sent)
+		}
+		mu.Unlock()
+
+		definite := errors.New("key does not exist")
+		if _, err := hedged(context.Background(), time.Second, func(context.Context) (int, error) { return 0, definite }); err != definite {
+			t.Errorf("hedged with a definite error = %v, want it as is", err)
 		}
 	})
 }
