@@ -8,6 +8,8 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/node"
+	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/singleflight"
 )
 
 // view answers reads: this node's confirmed total plus a cache of the other
@@ -22,11 +24,11 @@ type view struct {
 	maxAge  time.Duration
 	timeout time.Duration // a kv request unanswered for this long is sent again
 
+	refreshes singleflight.Group // concurrent reads share one refresh
+
 	mu       sync.Mutex
 	seen     map[string]Total // per peer key: the newest Total observed
 	syncedAt time.Time        // start of the last complete refresh
-	running  chan struct{}    // closed when the refresh in flight ends; nil if none
-	err      error            // outcome of the last refresh
 	nonce    int64            // freshness writes so far
 }
 
@@ -37,36 +39,22 @@ func newView(kv KV, own *owner, peers []string, fresh string, life int64, maxAge
 
 // read returns the counter's value. A cache younger than maxAge is served
 // as is; otherwise the caller runs a refresh, or waits for the one already
-// running, and serves its result.
+// running (singleflight), and serves its result.
 func (v *view) read(ctx context.Context) (int64, error) {
 	v.mu.Lock()
 	if time.Since(v.syncedAt) < v.maxAge {
 		defer v.mu.Unlock()
 		return v.sum(), nil
 	}
-	ch := v.running
-	if ch == nil {
-		ch = make(chan struct{})
-		v.running = ch
-		v.mu.Unlock()
-		err := v.refresh(ctx)
-		v.mu.Lock()
-		v.err, v.running = err, nil
-		close(ch)
-		v.mu.Unlock()
-	} else {
-		v.mu.Unlock()
-	}
-	select {
-	case <-ch:
-	case <-ctx.Done():
-		return 0, fmt.Errorf("read: %w", ctx.Err())
+	v.mu.Unlock()
+	// The first reader runs the refresh under its own context; readers that
+	// come while it runs wait for its outcome. All reads have the same
+	// deadline, so the first one's ends before theirs.
+	if _, err, _ := v.refreshes.Do("refresh", func() (any, error) { return nil, v.refresh(ctx) }); err != nil {
+		return 0, err
 	}
 	v.mu.Lock()
 	defer v.mu.Unlock()
-	if v.err != nil {
-		return 0, v.err
-	}
 	return v.sum(), nil
 }
 
@@ -117,27 +105,25 @@ func (v *view) refresh(ctx context.Context) error {
 			return fmt.Errorf("refresh: %w", err)
 		}
 	}
-	errs := make([]error, len(v.peers))
-	var wg sync.WaitGroup
-	for i, key := range v.peers {
-		wg.Go(func() {
+	var peers errgroup.Group
+	for _, key := range v.peers {
+		peers.Go(func() error {
 			r, err := hedged(ctx, v.timeout, func(ctx context.Context) (r record, err error) {
 				return r, v.kv.Read(ctx, key, &r)
 			})
 			switch {
 			case errors.Is(err, node.ErrKeyDoesNotExist):
-				return // that node has written nothing yet
+				return nil // that node has written nothing yet
 			case err != nil:
-				errs[i] = err
-				return
+				return err
 			}
 			v.mu.Lock()
 			v.seen[key] = v.seen[key].Max(r.Total)
 			v.mu.Unlock()
+			return nil
 		})
 	}
-	wg.Wait()
-	if err := errors.Join(errs...); err != nil {
+	if err := peers.Wait(); err != nil {
 		return fmt.Errorf("refresh: %w", err)
 	}
 	v.mu.Lock()
