@@ -11,6 +11,7 @@ import (
 
 	"github.com/glomers/glomers/node"
 	"github.com/rs/zerolog"
+	"golang.org/x/sync/errgroup"
 )
 
 // Store is the part of lin-kv the broker uses: chunks are written once under
@@ -354,13 +355,11 @@ func (b *Broker) CatchUpAll(ctx context.Context) error {
 // catchUp reads the streams of peers concurrently, each with readStream
 // from a first round of width reads.
 func (b *Broker) catchUp(ctx context.Context, peers []string, width int) error {
-	errs := make([]error, len(peers))
-	var wg sync.WaitGroup
-	for i, p := range peers {
-		wg.Go(func() { errs[i] = b.readStream(ctx, p, width) })
+	var g errgroup.Group
+	for _, p := range peers {
+		g.Go(func() error { return b.readStream(ctx, p, width) })
 	}
-	wg.Wait()
-	return errors.Join(errs...)
+	return g.Wait()
 }
 
 // readStream reads a peer's stream from the cursor on, in rounds of
