@@ -8,7 +8,7 @@
 #   make serve        Maelstrom's web UI over store/
 
 GO       ?= go
-BINARIES := echo unique-ids broadcast g-counter pn-counter kafka txn-rw-register
+BINARIES := $(notdir $(wildcard cmd/*))
 
 .PHONY: build test lint demo serve bench bench-broadcast \
 	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn
