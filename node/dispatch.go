@@ -59,7 +59,7 @@ func (n *Node) runTask(ctx context.Context, fn func(ctx context.Context)) {
 // dispatch routes one input line: replies to their waiting RPC, init to the
 // runtime, requests to their handler on a new goroutine.
 func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
-	msg, hdr, err := parseLine(line)
+	msg, hdr, err := ParseLine(line)
 	if err != nil {
 		n.log.Warn().Err(err).Int("bytes", len(line)).Msg("dropping input line that is not a Maelstrom message")
 		return
@@ -140,7 +140,7 @@ func (n *Node) call(ctx context.Context, h HandlerFunc, msg Message) (reply []by
 	return reply, nil
 }
 
-func (n *Node) init(ctx context.Context, msg Message, hdr header, afterInit func()) {
+func (n *Node) init(ctx context.Context, msg Message, hdr Header, afterInit func()) {
 	var body maelstrom.InitMessageBody
 	if err := json.Unmarshal(msg.Body, &body); err != nil || body.NodeID == "" {
 		n.fail(msg, hdr, NewError(CodeMalformedRequest, "init needs node_id and node_ids"))
@@ -177,7 +177,7 @@ func runHook(ctx context.Context, hook func(context.Context) error) (err error) 
 
 // fail logs err and, if the message expects a reply, answers it with an
 // error body.
-func (n *Node) fail(msg Message, hdr header, err error) {
+func (n *Node) fail(msg Message, hdr Header, err error) {
 	e := ErrorFor(err)
 	if hdr.MsgID == 0 {
 		n.log.Warn().Err(err).Str("src", msg.Src).Str("type", hdr.Type).Msg("dropping message")

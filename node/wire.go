@@ -18,17 +18,20 @@ import (
 // are converted: src, dest and body; then the body's type, msg_id and
 // in_reply_to. The body itself stays raw for the handler.
 
-// header is what the runtime reads of a body.
-type header struct {
+// Header is what the runtime reads of a body: its type, msg_id and
+// in_reply_to (0 when absent).
+type Header struct {
 	Type      string
 	MsgID     int64
 	InReplyTo int64
 }
 
-// parseLine splits one input line into its message and body header.
-func parseLine(line []byte) (Message, header, error) {
+// ParseLine splits one line of the wire format into its message and body
+// header. It validates the whole line, and reads only what it needs without
+// reflection; the body is copied, so line may be reused.
+func ParseLine(line []byte) (Message, Header, error) {
 	var msg Message
-	var hdr header
+	var hdr Header
 	if !json.Valid(line) {
 		return msg, hdr, errors.New("not valid JSON")
 	}
@@ -62,17 +65,17 @@ func parseLine(line []byte) (Message, header, error) {
 
 // parseHeader reads the runtime's fields of a body, which must be a JSON
 // object.
-func parseHeader(body []byte) (header, error) {
+func parseHeader(body []byte) (Header, error) {
 	if !json.Valid(body) {
-		return header{}, errors.New("body is not valid JSON")
+		return Header{}, errors.New("body is not valid JSON")
 	}
 	return headerOf(body)
 }
 
 // headerOf is parseHeader for a body known to be valid JSON. The last of
 // duplicate keys counts, as with encoding/json.
-func headerOf(body []byte) (header, error) {
-	var hdr header
+func headerOf(body []byte) (Header, error) {
+	var hdr Header
 	var typ, msgID, inReplyTo []byte
 	err := members(body, func(key, val []byte) {
 		switch string(key) {

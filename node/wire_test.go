@@ -9,14 +9,14 @@ import (
 
 // reference decodes a line with encoding/json into maps (so keys match
 // exactly, as Maelstrom writes them, and the last of duplicate keys wins),
-// the behaviour parseLine must match.
-func reference(line []byte) (Message, header, bool) {
+// the behaviour ParseLine must match.
+func reference(line []byte) (Message, Header, bool) {
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(line, &env); err != nil {
-		return Message{}, header{}, false
+		return Message{}, Header{}, false
 	}
 	var msg Message
-	var hdr header
+	var hdr Header
 	body := env["body"]
 	if json.Unmarshal(env["src"], &msg.Src) != nil && env["src"] != nil ||
 		json.Unmarshal(env["dest"], &msg.Dest) != nil && env["dest"] != nil ||
@@ -73,9 +73,9 @@ func FuzzParseLine(f *testing.F) {
 
 func checkWire(t *testing.T, line []byte) {
 	wantMsg, wantHdr, ok := reference(line)
-	msg, hdr, err := parseLine(line)
+	msg, hdr, err := ParseLine(line)
 	if ok != (err == nil) {
-		t.Fatalf("%s: parseLine error %v, encoding/json ok=%v", line, err, ok)
+		t.Fatalf("%s: ParseLine error %v, encoding/json ok=%v", line, err, ok)
 	}
 	if !ok {
 		return
@@ -90,7 +90,7 @@ func checkWire(t *testing.T, line []byte) {
 func TestEnvelopeIsJSON(t *testing.T) {
 	for _, id := range []string{"n1", "c12", "lin-kv", `a"b`, `back\slash`, "tab\there", "nul\x00", "é", "\u2028", "bad\xffutf8"} {
 		line := AppendEnvelope(nil, id, id, []byte(`{"type":"x"}`), "msg_id", 3)
-		msg, hdr, err := parseLine(line)
+		msg, hdr, err := ParseLine(line)
 		if err != nil {
 			t.Fatalf("%q: %s is not a message: %v", id, line, err)
 		}

@@ -8,15 +8,14 @@ import (
 	"sync"
 	"time"
 
+	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/sim/services"
 )
 
-// replyHeader is what the simulator reads of a reply body.
+// replyHeader is what the simulator reads of a reply body to judge it.
 type replyHeader struct {
-	Type      string `json:"type"`
-	MsgID     *int64 `json:"msg_id"`
-	InReplyTo int64  `json:"in_reply_to"`
-	Code      int    `json:"code"`
+	Type string `json:"type"`
+	Code int    `json:"code"`
 }
 
 // serviceEnd puts one of Maelstrom's services on the network. It answers
@@ -30,25 +29,21 @@ type serviceEnd struct {
 }
 
 func (s *serviceEnd) receive(m *message) {
-	body, err := m.body()
-	var hdr replyHeader
-	if err == nil {
-		err = json.Unmarshal(body, &hdr)
-	}
+	msg, hdr, err := node.ParseLine(m.line)
 	switch {
 	case err != nil:
 		s.bad(fmt.Sprintf("%s sent %s a message that does not decode: %v", m.from.id, s.self.id, err))
 		return
-	case hdr.InReplyTo != 0 || hdr.MsgID == nil:
+	case hdr.InReplyTo != 0 || hdr.MsgID == 0:
 		// A reply (services ask nothing) or a request expecting no reply.
 		return
 	}
-	reply, err := json.Marshal(s.svc.Handle(m.from.id, body))
+	reply, err := json.Marshal(s.svc.Handle(m.from.id, msg.Body))
 	if err != nil || len(reply) < 2 || reply[0] != '{' {
 		s.bad(fmt.Sprintf("%s: reply to %s does not encode as an object: %v", s.self.id, m.from.id, err))
 		return
 	}
-	s.nw.send(s.self, m.from.id, envelope(s.self.id, m.from.id, reply, "in_reply_to", *hdr.MsgID))
+	s.nw.send(s.self, m.from.id, envelope(s.self.id, m.from.id, reply, "in_reply_to", hdr.MsgID))
 }
 
 // errTimeout is returned by conn.call when no reply came in time.
@@ -67,12 +62,8 @@ type conn struct {
 }
 
 func (c *conn) receive(m *message) {
-	body, err := m.body()
+	msg, hdr, err := node.ParseLine(m.line)
 	if err != nil {
-		return
-	}
-	var hdr replyHeader
-	if json.Unmarshal(body, &hdr) != nil {
 		return
 	}
 	c.mu.Lock()
@@ -80,7 +71,7 @@ func (c *conn) receive(m *message) {
 	delete(c.pending, hdr.InReplyTo)
 	c.mu.Unlock()
 	if ch != nil {
-		ch <- body // one-slot buffer, one sender: never blocks
+		ch <- msg.Body // one-slot buffer, one sender: never blocks
 	}
 }
 

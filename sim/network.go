@@ -2,7 +2,6 @@ package sim
 
 import (
 	"bytes"
-	"encoding/json"
 	"fmt"
 	"math/rand/v2"
 	"sync"
@@ -41,18 +40,6 @@ type endpoint struct {
 type message struct {
 	from, to *endpoint
 	line     []byte
-}
-
-// body extracts the message body (for clients and services, which read it;
-// nodes get the whole line).
-func (m *message) body() (json.RawMessage, error) {
-	var env struct {
-		Body json.RawMessage `json:"body"`
-	}
-	if err := json.Unmarshal(m.line, &env); err != nil {
-		return nil, err
-	}
-	return env.Body, nil
 }
 
 // network routes messages between endpoints: it counts every message sent,
@@ -150,8 +137,9 @@ func envelope(src, dest string, body []byte, key string, val int64) []byte {
 }
 
 // header reads src and dest of a line. Lines written by package node start
-// exactly with {"src":"…","dest":"…" and are read without a JSON decoder;
-// anything else goes through one.
+// exactly with {"src":"…","dest":"…" and are read without parsing the rest
+// (the body may be large, and only its receiver needs it); anything else
+// goes through node.ParseLine.
 func header(line []byte) (src, dest string, ok bool) {
 	const p1, p2 = `{"src":"`, `","dest":"`
 	if rest, found := bytes.CutPrefix(line, []byte(p1)); found {
@@ -163,15 +151,11 @@ func header(line []byte) (src, dest string, ok bool) {
 			}
 		}
 	}
-	var env struct {
-		Src  string          `json:"src"`
-		Dest string          `json:"dest"`
-		Body json.RawMessage `json:"body"`
-	}
-	if err := json.Unmarshal(line, &env); err != nil || env.Dest == "" || len(env.Body) == 0 || env.Body[0] != '{' {
+	msg, _, err := node.ParseLine(line)
+	if err != nil || msg.Dest == "" {
 		return "", "", false
 	}
-	return env.Src, env.Dest, true
+	return msg.Src, msg.Dest, true
 }
 
 // scheduler delivers delayed messages at their time from one goroutine,
