@@ -77,7 +77,7 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 			n.log.Debug().Str("src", msg.Src).Int64("in_reply_to", hdr.InReplyTo).Msg("dropping reply to an unknown or expired rpc")
 			return
 		}
-		ch <- msg // one-slot buffer, one sender: never blocks
+		ch <- inbound{msg, hdr} // one-slot buffer, one sender: never blocks
 		return
 	}
 

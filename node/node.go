@@ -130,13 +130,19 @@ type Node struct {
 	nextID atomic.Int64 // last msg_id used by this node
 
 	pendingMu sync.Mutex
-	pending   map[int64]chan Message // RPCs waiting for a reply, by msg_id
+	pending   map[int64]chan inbound // RPCs waiting for a reply, by msg_id
 	closed    bool                   // input ended: no reply can arrive
 
 	outMu sync.Mutex // one Write per message, never interleaved
 
 	handlersWG sync.WaitGroup // requests being handled
 	workers    *workers
+}
+
+// inbound is a message with its header, as the read loop parsed them.
+type inbound struct {
+	msg Message
+	hdr Header
 }
 
 type identity struct {
@@ -157,7 +163,7 @@ func New(opts ...Option) *Node {
 		out:      os.Stdout,
 		log:      DefaultLogger(),
 		handlers: make(map[string]HandlerFunc),
-		pending:  make(map[int64]chan Message),
+		pending:  make(map[int64]chan inbound),
 		workers:  newWorkers(),
 	}
 	for _, o := range opts {
@@ -247,7 +253,7 @@ func (n *Node) Reply(req Message, body any) error {
 // reply lost to a partition is otherwise waited for until the input ends.
 func (n *Node) RPC(ctx context.Context, dest string, body any, resp any) error {
 	id := n.nextID.Add(1)
-	ch := make(chan Message, 1)
+	ch := make(chan inbound, 1)
 	n.pendingMu.Lock()
 	if n.closed {
 		n.pendingMu.Unlock()
@@ -261,14 +267,11 @@ func (n *Node) RPC(ctx context.Context, dest string, body any, resp any) error {
 		return err
 	}
 	select {
-	case m, ok := <-ch:
+	case in, ok := <-ch:
 		if !ok {
 			return fmt.Errorf("rpc to %s: %w", dest, ErrInputClosed)
 		}
-		hdr, err := parseHeader(m.Body)
-		if err != nil {
-			return fmt.Errorf("rpc to %s: decode reply: %w", dest, err)
-		}
+		m, hdr := in.msg, in.hdr // parsed once, by the read loop
 		if hdr.Type == "error" {
 			var e struct {
 				Code int    `json:"code"`
