@@ -2,97 +2,141 @@
 // lin-kv, lww-kv and lin-tso — as concurrency-safe state machines. The
 // simulator core delivers each request (with network latency) to Handle and
 // sends back the returned body with in_reply_to added. Nothing here does I/O
-// or reads the clock, so a run is reproducible from the random source given
-// to New.
+// or reads the clock; all randomness comes from the source given to New, so
+// one seed gives one sequence of answers.
 //
-// The semantics follow Maelstrom's own implementation (src/maelstrom/service.clj
-// in jepsen-io/maelstrom), not just its documentation, because node binaries
-// built against this simulator must also survive the real thing.
+// The reference is Maelstrom 0.2.3's code, not its documentation: the file
+// src/maelstrom/service.clj (function default-services and the wrappers and
+// records it names), plus the libraries that code leans on — amalloy
+// ring-buffer 1.3.1 (seq-kv's history), cheshire (JSON) and Clojure's
+// equality and printing. Each section below states what that code does and
+// how this package matches it; the few places it does not are listed
+// under "Differences".
 //
-// # Key/value requests
+// # Values
 //
-// All three KV services take read{key} → read_ok{value}, write{key,value} →
-// write_ok and cas{key,from,to,create_if_not_exists?} → cas_ok, with error 20
-// (key does not exist) for a read or cas of a missing key and error 22
-// (precondition failed, text "current value V is not F") when a cas's from
-// differs from the current value. Keys and values are arbitrary JSON and
-// compare by value: each is decoded with json.Number (so integers beyond 2^53
-// stay exact) and re-encoded in canonical form (object keys sorted), and those
-// bytes are what is stored, compared and returned. Numbers therefore compare
-// by their literal: 1 and 1.0 differ, as Long 1 and Double 1.0 do in
-// Clojure.
+// Maelstrom turns only the top level of a message and of its body into
+// keyword-keyed maps (process.clj, parse-msg); a key or value is kept as
+// cheshire parsed it: null, booleans, strings, vectors, maps with string
+// keys, integers (Integer or Long, java.math.BigInteger past 64 bits) and
+// doubles (any number with a fraction or an exponent; 1e400 becomes
+// Infinity). This package parses each key, value, from and to into the same
+// model, so:
+//
+//   - Equality is Clojure's =: integers compare by value at any size, doubles
+//     by value (1.0 = 1.00 = 1e0, -0.0 = 0.0), an integer never equals a
+//     double (1 ≠ 1.0), maps ignore key order. This decides cas matches,
+//     which keys are the same key, and whether a write changes anything.
+//   - A read_ok carries the value as cheshire writes it back: integers in
+//     decimal, doubles in Java's Double.toString form (1e2 reads back as
+//     100.0, 1e10 as 1.0E10; we follow JDK 19 and later, whose digits are
+//     the shortest that round-trip), infinities as the strings "Infinity" and
+//     "-Infinity", map keys in the order of their first occurrence.
+//   - An absent key, value, from or to is null, exactly as a null one is (a
+//     read without key reads the key null). create_if_not_exists counts when
+//     present and neither null nor false: 0, "" and "no" all turn it on.
+//
+// # Key/value requests and errors
+//
+// PersistentKV (lin-kv and seq-kv) and LWWKV (each lww-kv replica) in
+// service.clj answer:
+//
+//   - read: read_ok with the value, or error 20 "key does not exist".
+//   - write: write_ok; the value replaces the old one.
+//   - cas on a present key whose value = from: cas_ok, to replaces it;
+//     otherwise error 22 with text "current value C is not F".
+//   - cas on a missing key: PersistentKV creates it with to when
+//     create_if_not_exists is truthy (cas_ok), else error 20 "key does not
+//     exist"; LWWKV always answers error 20, ignoring the flag.
+//
+// In error 22's text C is the stored value printed by pr-str (strings in
+// quotes, nil, big integers suffixed BIGINT, doubles as 100.0 or ##Inf,
+// vectors as [1 "x"], maps as {"k" 1, "l" 2}). F is from printed by pr-str in
+// PersistentKV but by str in LWWKV: there a string appears bare, null as
+// nothing at all ("current value 1 is not ") and a big integer without
+// BIGINT.
 //
 // # lin-kv
 //
-// One map under a mutex: every request sees the effect of every request
-// handled before it, which is linearizable.
+// service.clj: linearizable over persistent-kv — one map swapped atomically.
+// Here: one map under a mutex; every request sees every earlier one.
 //
 // # seq-kv
 //
-// Exactly Maelstrom's "sequential" wrapper around the same map. It keeps the
-// last 32 states, numbered 0 (empty), 1, 2, ... and remembers for each
-// caller (src) the number of the last state it observed (0 at first). A
-// request from a caller that observed state c while the newest is L:
+// service.clj: sequential over persistent-kv (the Sequential record's
+// handle!). It keeps a ring buffer of the last 32 states, numbered 0 (the
+// empty map), 1, 2, … with L the newest, and for each caller (the message's
+// src) an index, 0 for a caller never seen. A request from a caller at index
+// c:
 //
-//  1. picks an index i uniformly from [c, L) — or i = c when c = L — and runs
-//     the request speculatively against state i;
-//  2. if that leaves state i unchanged (a read, a failing cas, a write or cas
-//     that stores the value the key already held there), the answer is that
-//     result and the caller now stands at i;
-//  3. otherwise the request runs again against the newest state L, its result
-//     becomes state L+1 (appended even when this second run changes nothing,
-//     as Maelstrom does), the caller stands at L+1 and gets the second run's
-//     answer.
+//  1. draws index i uniformly from c..L, both ends included;
+//  2. runs the request on the state the ring buffer returns for i: its nth
+//     with offset i−L−1 from the end, taken modulo the buffer's length. For
+//     i ≥ L−31 that is state i; for an i that fell out of the window it is
+//     the kept state whose number is congruent to i modulo 32 — always newer
+//     than i, since all kept states are;
+//  3. if the resulting state is = to the one it ran on (a read, a failing
+//     cas, a write or cas storing a value = to the one already there), that
+//     answer is sent and the caller's index becomes i — the drawn index, not
+//     the number of the state served;
+//  4. otherwise the request runs again on state L, the result is appended as
+//     state L+1 whether or not this second run changed anything (a cas that
+//     held on an old state but fails on the newest still appends a copy), the
+//     caller's index becomes L+1 and the second run's answer is sent.
 //
-// Consequences worth knowing when writing nodes: a caller that only reads
-// never sees the newest state (step 1 excludes L until the caller is at L),
-// so a pure reader lags by at least one state for as long as others write; a
-// cas can fail against an old value (error 22 citing a stale current value)
-// even though it would succeed against the newest; a caller that writes a
-// fresh value is moved to the newest state, so it then reads its own write
-// and everything before it. Each caller's view never moves backwards. A
-// caller whose state fell out of the 32-state window is treated as standing
-// at the oldest state kept.
-//
-// States are stored per key as a short list of (state number, value)
-// versions rather than as 32 copies of the map, so a write costs O(1) in the
-// number of keys; only the written key's versions are pruned, so every key
-// keeps at most 33.
+// Consequences: a caller that only reads reaches the newest state within a
+// few reads (each read draws from its index to L inclusive); a caller that
+// changes state then reads its own write; a cas can fail citing an old
+// value, or succeed, depending on the draw; a write or cas that stores the
+// value the drawn old state already held is acknowledged and never applied
+// to the newest state; a caller whose index is more than 31 states behind is
+// served states in a scrambled order, so it can see an older state after a
+// newer one (though never a state older than its index); a new caller
+// starts at index 0 and, once 32 states exist, at first sees a random kept
+// state. This package does the same: served computes step 2's state from
+// (L, i), and each caller's raw index is kept. States are stored per key as
+// (state number, value) versions rather than as 32 copies of the map; each
+// key keeps at most 33 versions.
 //
 // # lww-kv
 //
-// Two replicas (Maelstrom's current default; older releases used five),
-// each a map of key → (value, timestamp) with its own Lamport clock: a write
-// or successful cas takes the replica's clock as its timestamp and advances
-// it. Every request first merges one random replica into another random one
-// (per key the higher (timestamp, writing replica) wins; the clock becomes
-// the maximum) and then runs on an independently chosen replica. Reads are
-// therefore stale, and of two writes made on different replicas with the
-// same timestamp one silently vanishes. There is no separate periodic merge
-// the core has to drive: replication happens on request traffic alone.
+// service.clj: eventual with two replicas over lww-kv (the Eventual record's
+// handle! and the LWWKV record). Each request there first picks a random
+// merge source and destination and computes their last-write-wins merge —
+// then discards it: the request is applied to a replica picked by a third
+// random draw, taken from the unmerged vector, and that vector, with just this one
+// replica updated, becomes the new state. So the two replicas never exchange
+// anything and never converge: a key written once is missing for every
+// request that lands on the other replica, forever, and overwriting a value
+// on one replica leaves the old one on the other. Timestamps and Lamport
+// clocks exist only to feed the discarded merge, so nothing observable
+// depends on them.
 //
-// Differences from Maelstrom's lww-kv: (a) in Maelstrom's code the merged
-// replica is computed and then discarded (the request's update is applied to
-// the pre-merge vector), so its replicas never converge; here the merge takes
-// effect, which is what its documentation promises. (b) Ties are broken by
-// the writing replica's index, so every pair of replicas converges to the
-// same value, where Maelstrom keeps the merge source's entry. Like
-// Maelstrom's, this cas ignores create_if_not_exists: a cas on a missing key
-// is error 20 regardless.
+// This package keeps two independent maps and sends each request to one
+// chosen uniformly at random, with LWWKV's cas (flag ignored, str-printed
+// from). It draws one random number per request where Maelstrom draws three
+// (the other two pick the merge that is thrown away).
 //
 // # lin-tso
 //
-// ts → ts_ok{ts}: 0, 1, 2, ... under a mutex, strictly increasing across all
-// callers, as in Maelstrom (which starts at 0).
+// service.clj: linearizable over persistent-tso. ts → ts_ok{ts} with 0, 1,
+// 2, … across all callers; other fields are ignored. Here: a counter under a
+// mutex.
 //
-// # Bad requests
+// # Differences
 //
-// A body that is not a JSON object, lacks a string "type", has a field of the
-// wrong JSON type, or lacks a field its op needs (key; value for write; from
-// and to for cas) is answered with error 12 (malformed-request). An explicit
-// null is a legal key or value. An unknown type gets error 10
-// (not-supported). Maelstrom instead answers neither: an unknown type throws
-// inside the service and the caller times out, and a missing field reads as
-// null there. Answering is kinder to debugging and changes no correct
-// node's behaviour.
+//   - Requests Maelstrom never answers. A type that none of a record's cases
+//     names (including a non-string type) throws inside handle; the service
+//     thread logs the exception and sends nothing, and the state is left as
+//     it was, so the caller waits until its own timeout. Handle must return a
+//     body, so here such a request gets error 10 (not-supported) for an
+//     unknown string type, error 12 (malformed-request) for a body that is
+//     not an object or has no string type. No state changes either way.
+//   - Map key order in error texts. Clojure keeps insertion order for maps of
+//     up to 8 keys and hash order beyond; here insertion order always. It
+//     shows only in the text of an error 22 citing a map of 9 or more keys,
+//     and in the key order of such a map in a read_ok.
+//   - Doubles in text. Java's digits differ from JDK 19's in rare cases on
+//     older JDKs; we use the newer, shortest form. String escapes in a
+//     read_ok may differ byte-wise from Jackson's, never in the decoded value.
 package services

@@ -1,107 +1,123 @@
 package services
 
 import (
-	"bytes"
 	"encoding/json"
 	"sync"
 
 	"github.com/glomers/glomers/node"
 )
 
-// kvOp is a parsed KV request; key, value, from and to hold canonical JSON.
+// kvOp is a parsed KV request. As in Maelstrom, an absent key, value, from
+// or to is null, and create_if_not_exists counts when it is present and
+// neither null nor false.
 type kvOp struct {
-	typ             string // "read", "write" or "cas"
-	key             string
-	value, from, to []byte
-	create          bool // cas's create_if_not_exists
+	typ                  string // "read", "write" or "cas"
+	key, value, from, to value
+	create               bool
 }
 
-// parseKV decodes and canonicalizes a KV request, or returns the error reply
-// (12 malformed, 10 unknown type).
+// parseKV decodes a KV request, or returns the error reply: 12 for a body
+// that is not an object or has no string type, 10 for a type other than
+// read, write and cas.
 func parseKV(body json.RawMessage) (kvOp, *errorReply) {
 	typ, bad := requestType(body)
 	if bad != nil {
 		return kvOp{}, bad
 	}
-	var need []string
 	switch typ {
-	case "read":
-		need = []string{"key"}
-	case "write":
-		need = []string{"key", "value"}
-	case "cas":
-		need = []string{"key", "from", "to"}
+	case "read", "write", "cas":
 	default:
 		e := errReply(node.CodeNotSupported, "unsupported request type %q", typ)
 		return kvOp{}, &e
 	}
-	var r struct {
-		Key    json.RawMessage `json:"key"`
-		Value  json.RawMessage `json:"value"`
-		From   json.RawMessage `json:"from"`
-		To     json.RawMessage `json:"to"`
-		Create bool            `json:"create_if_not_exists"`
-	}
-	if err := json.Unmarshal(body, &r); err != nil {
+	var fields map[string]json.RawMessage
+	if err := json.Unmarshal(body, &fields); err != nil {
 		e := errReply(node.CodeMalformedRequest, "malformed %s request: %v", typ, err)
 		return kvOp{}, &e
 	}
-	fields := map[string]json.RawMessage{"key": r.Key, "value": r.Value, "from": r.From, "to": r.To}
-	canon := map[string][]byte{}
-	for _, f := range need {
-		if fields[f] == nil {
-			e := errReply(node.CodeMalformedRequest, "malformed %s request: no %s", typ, f)
-			return kvOp{}, &e
+	op := kvOp{typ: typ}
+	for _, f := range []struct {
+		name string
+		dst  *value
+	}{{"key", &op.key}, {"value", &op.value}, {"from", &op.from}, {"to", &op.to}} {
+		name, dst := f.name, f.dst
+		*dst = null
+		if raw, ok := fields[name]; ok {
+			v, err := parseValue(raw)
+			if err != nil {
+				e := errReply(node.CodeMalformedRequest, "malformed %s request: %s: %v", typ, name, err)
+				return kvOp{}, &e
+			}
+			*dst = v
 		}
-		c, err := canonical(fields[f])
-		if err != nil {
-			e := errReply(node.CodeMalformedRequest, "malformed %s request: %s: %v", typ, f, err)
-			return kvOp{}, &e
-		}
-		canon[f] = c
 	}
-	return kvOp{typ: typ, key: string(canon["key"]), value: canon["value"],
-		from: canon["from"], to: canon["to"], create: r.Create}, nil
+	if raw, ok := fields["create_if_not_exists"]; ok {
+		v, err := parseValue(raw)
+		if err != nil {
+			e := errReply(node.CodeMalformedRequest, "malformed %s request: create_if_not_exists: %v", typ, err)
+			return kvOp{}, &e
+		}
+		op.create = v.tree != nil && v.tree != false
+	}
+	return op, nil
 }
+
+// flavor selects between service.clj's two key/value models.
+type flavor int
+
+const (
+	// persistentKV is PersistentKV (lin-kv, seq-kv): cas honours
+	// create_if_not_exists; error 22 prints both values with pr-str.
+	persistentKV flavor = iota
+	// lwwKVModel is LWWKV (each lww-kv replica): cas of a missing key is
+	// error 20 whatever the flag; error 22 prints from with str.
+	lwwKVModel
+)
 
 // eval runs op against the key's current value (cur, if present). It returns
 // the reply and, when the op stores a value (a write, a successful cas),
 // store is true and next is that value.
-func (op kvOp) eval(cur []byte, present bool) (reply any, next []byte, store bool) {
+func (op kvOp) eval(fl flavor, cur value, present bool) (reply any, next value, store bool) {
 	switch op.typ {
 	case "read":
 		if !present {
-			return errMissingKey(), nil, false
+			return errMissingKey(), value{}, false
 		}
-		return readReply{Type: "read_ok", Value: cur}, nil, false
+		return readReply{Type: "read_ok", Value: cur.json()}, value{}, false
 	case "write":
 		return okReply{Type: "write_ok"}, op.value, true
 	}
 	// cas
 	if !present {
-		if op.create {
+		if op.create && fl == persistentKV {
 			return okReply{Type: "cas_ok"}, op.to, true
 		}
-		return errMissingKey(), nil, false
+		return errMissingKey(), value{}, false
 	}
-	if !bytes.Equal(cur, op.from) {
-		return errReply(node.CodePreconditionFailed, "current value %s is not %s", cur, op.from), nil, false
+	if cur.eq != op.from.eq {
+		from := op.from.pr()
+		if fl == lwwKVModel {
+			from = op.from.str()
+		}
+		return errReply(node.CodePreconditionFailed, "current value %s is not %s", cur.pr(), from), value{}, false
 	}
 	return okReply{Type: "cas_ok"}, op.to, true
 }
 
-// changes reports whether an eval result alters a key that held cur.
-func changes(cur []byte, present bool, next []byte, store bool) bool {
-	return store && (!present || !bytes.Equal(cur, next))
+// changes reports whether an eval result makes a state that is not = to the
+// one holding cur (Clojure equality: storing an equal value changes
+// nothing, even in another representation such as 1.00 for 1.0).
+func changes(cur value, present bool, next value, store bool) bool {
+	return store && (!present || cur.eq != next.eq)
 }
 
 // linKV is lin-kv: one map, one mutex.
 type linKV struct {
 	mu sync.Mutex
-	m  map[string][]byte
+	m  map[string]value // by the key's eq
 }
 
-func newLinKV() *linKV { return &linKV{m: map[string][]byte{}} }
+func newLinKV() *linKV { return &linKV{m: map[string]value{}} }
 
 // Handle implements Service.
 func (s *linKV) Handle(_ string, body json.RawMessage) any {
@@ -111,10 +127,10 @@ func (s *linKV) Handle(_ string, body json.RawMessage) any {
 	}
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	cur, present := s.m[op.key]
-	reply, next, store := op.eval(cur, present)
+	cur, present := s.m[op.key.eq]
+	reply, next, store := op.eval(persistentKV, cur, present)
 	if store {
-		s.m[op.key] = next
+		s.m[op.key.eq] = next
 	}
 	return reply
 }

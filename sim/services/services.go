@@ -1,7 +1,6 @@
 package services
 
 import (
-	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -92,16 +91,4 @@ func requestType(body json.RawMessage) (string, *errorReply) {
 		return "", &e
 	}
 	return *r.Type, nil
-}
-
-// canonical re-encodes one JSON value in canonical form: numbers keep their
-// exact literal (json.Number), object keys are sorted.
-func canonical(raw json.RawMessage) ([]byte, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	var v any
-	if err := dec.Decode(&v); err != nil {
-		return nil, err
-	}
-	return json.Marshal(v)
 }

@@ -22,7 +22,7 @@ func call(t *testing.T, s Service, src, body string) string {
 	return string(b)
 }
 
-// decode parses a JSON object keeping numbers exact.
+// decode parses a JSON object keeping numbers as their literals.
 func decode(t *testing.T, s string) map[string]any {
 	t.Helper()
 	var m map[string]any
@@ -34,8 +34,9 @@ func decode(t *testing.T, s string) map[string]any {
 	return m
 }
 
-// expect checks that the reply to body equals want as JSON values; when want
-// has no "text", the reply's text is not compared.
+// expect checks that the reply to body equals want as JSON values (numbers
+// compared by literal, so 1.0 ≠ 1); when want has no "text", the reply's
+// text is not compared.
 func expect(t *testing.T, s Service, src, body, want string) {
 	t.Helper()
 	got := call(t, s, src, body)
@@ -48,87 +49,165 @@ func expect(t *testing.T, s Service, src, body, want string) {
 	}
 }
 
-// step is one request of a scripted conversation and its expected reply.
-type step struct{ req, want string }
+// readInt reads key from src in s: the value, or -1 when missing.
+func readInt(t *testing.T, s Service, src, key string) int {
+	t.Helper()
+	m := decode(t, call(t, s, src, fmt.Sprintf(`{"type":"read","key":%q}`, key)))
+	if m["type"] == "error" && m["code"] == json.Number("20") {
+		return -1
+	}
+	n, err := m["value"].(json.Number).Int64()
+	if m["type"] != "read_ok" || err != nil {
+		t.Fatalf("read %s from %s: %v", key, src, m)
+	}
+	return int(n)
+}
+
+func write(t *testing.T, s Service, src, key string, v int) {
+	t.Helper()
+	expect(t, s, src, fmt.Sprintf(`{"type":"write","key":%q,"value":%d}`, key, v), `{"type":"write_ok"}`)
+}
 
 const (
-	errMissing = `{"type":"error","code":20}`
+	casOK      = `{"type":"cas_ok"}`
+	writeOK    = `{"type":"write_ok"}`
+	errMissing = `{"type":"error","code":20,"text":"key does not exist"}`
 	errPrecond = `{"type":"error","code":22}`
 	errUnknown = `{"type":"error","code":10}`
 	errBad     = `{"type":"error","code":12}`
 )
 
-// kvScript exercises every KV op and error; lwwCreate is the reply to a cas
-// with create_if_not_exists on a missing key.
-func kvScript(lwwCreate string) []step {
-	created := `{"type":"read_ok","value":7}`
-	if lwwCreate != `{"type":"cas_ok"}` {
-		created = errMissing
-	}
-	return []step{
-		{`{"type":"read","msg_id":1,"key":"a"}`, errMissing},
-		{`{"type":"cas","key":"a","from":1,"to":2}`, errMissing},
-		{`{"type":"cas","key":"a","from":1,"to":7,"create_if_not_exists":true}`, lwwCreate},
-		{`{"type":"read","key":"a"}`, created},
-		{`{"type":"write","key":"a","value":1}`, `{"type":"write_ok"}`},
-		{`{"type":"read","key":"a"}`, `{"type":"read_ok","value":1}`},
-		{`{"type":"cas","key":"a","from":1,"to":7,"create_if_not_exists":true}`, `{"type":"cas_ok"}`},
-		{`{"type":"cas","key":"a","from":1,"to":2}`, `{"type":"error","code":22,"text":"current value 7 is not 1"}`},
-		{`{"type":"read","key":"a"}`, `{"type":"read_ok","value":7}`},
-		{`{"type":"cas","key":"a","from":7,"to":{"n":[1,"x"]}}`, `{"type":"cas_ok"}`},
-		{`{"type":"cas","key":"a","from":{ "n" : [1,"x"] },"to":null}`, `{"type":"cas_ok"}`},
-		{`{"type":"read","key":"a"}`, `{"type":"read_ok","value":null}`},
-		{`{"type":"cas","key":"a","from":0,"to":1}`, errPrecond},
-		// Keys are JSON values: 1 and "1" differ, objects compare by value.
-		{`{"type":"write","key":1,"value":"one"}`, `{"type":"write_ok"}`},
-		{`{"type":"read","key":"1"}`, errMissing},
-		{`{"type":"read","key":1}`, `{"type":"read_ok","value":"one"}`},
-		{`{"type":"write","key":{"x":1,"y":[2]},"value":[true]}`, `{"type":"write_ok"}`},
-		{`{"type":"read","key":{"y":[2],"x":1}}`, `{"type":"read_ok","value":[true]}`},
-		{`{"type":"write","key":null,"value":"nil"}`, `{"type":"write_ok"}`},
-		{`{"type":"read","key":null}`, `{"type":"read_ok","value":"nil"}`},
-		// 2^62 and 2^62+1 are one float64: they must stay distinct.
-		{`{"type":"write","key":"big","value":4611686018427387904}`, `{"type":"write_ok"}`},
-		{`{"type":"read","key":"big"}`, `{"type":"read_ok","value":4611686018427387904}`},
-		{`{"type":"cas","key":"big","from":4611686018427387905,"to":0}`, errPrecond},
-		{`{"type":"cas","key":"big","from":4611686018427387904,"to":9223372036854775807}`, `{"type":"cas_ok"}`},
-		{`{"type":"read","key":"big"}`, `{"type":"read_ok","value":9223372036854775807}`},
-		{`{"type":"write","key":"f","value":1.0}`, `{"type":"write_ok"}`},
-		{`{"type":"cas","key":"f","from":1,"to":2}`, errPrecond},
-		// Unknown and malformed requests.
-		{`{"type":"delete","key":"a"}`, errUnknown},
-		{`{"type":"ts"}`, errUnknown},
-		{`not json`, errBad},
-		{`[1,2]`, errBad},
-		{`null`, errBad},
-		{`{"key":"a"}`, errBad},
-		{`{"type":5,"key":"a"}`, errBad},
-		{`{"type":"read"}`, errBad},
-		{`{"type":"write","key":"a"}`, errBad},
-		{`{"type":"cas","key":"a","from":1}`, errBad},
-		{`{"type":"cas","key":"a","to":1}`, errBad},
-		{`{"type":"cas","key":"a","from":1,"to":2,"create_if_not_exists":"yes"}`, errBad},
-		{`{"type":"read","key":"big"}`, `{"type":"read_ok","value":9223372036854775807}`},
-	}
+// kvStep is one request of a scripted conversation and its expected reply;
+// lww, when set, is lww-kv's reply instead.
+type kvStep struct{ req, want, lww string }
+
+// kvScript exercises every KV op and error against one caller.
+var kvScript = []kvStep{
+	{req: `{"type":"read","msg_id":1,"key":"a"}`, want: errMissing},
+	{req: `{"type":"cas","key":"a","from":1,"to":2}`, want: errMissing},
+	// PersistentKV creates a missing key on cas with the flag; LWWKV never.
+	{req: `{"type":"cas","key":"a","from":1,"to":7,"create_if_not_exists":true}`, want: casOK, lww: errMissing},
+	{req: `{"type":"read","key":"a"}`, want: `{"type":"read_ok","value":7}`, lww: errMissing},
+	{req: `{"type":"write","key":"a","value":1}`, want: writeOK},
+	{req: `{"type":"read","key":"a"}`, want: `{"type":"read_ok","value":1}`},
+	// On a present key the flag changes nothing.
+	{req: `{"type":"cas","key":"a","from":1,"to":7,"create_if_not_exists":true}`, want: casOK},
+	{req: `{"type":"cas","key":"a","from":1,"to":2}`, want: `{"type":"error","code":22,"text":"current value 7 is not 1"}`},
+	{req: `{"type":"read","key":"a"}`, want: `{"type":"read_ok","value":7}`},
+	{req: `{"type":"cas","key":"a","from":7,"to":{"n":[1,"x"]}}`, want: casOK},
+	{req: `{"type":"cas","key":"a","from":{ "n" : [1.0,"x"] },"to":0}`, want: `{"type":"error","code":22,"text":"current value {\"n\" [1 \"x\"]} is not {\"n\" [1.0 \"x\"]}"}`},
+	{req: `{"type":"cas","key":"a","from":{ "n" : [1,"x"] },"to":null}`, want: casOK},
+	{req: `{"type":"read","key":"a"}`, want: `{"type":"read_ok","value":null}`},
+	{req: `{"type":"cas","key":"a","from":0,"to":1}`, want: `{"type":"error","code":22,"text":"current value nil is not 0"}`},
+	// Keys are JSON values: 1 and "1" differ, objects compare by value.
+	{req: `{"type":"write","key":1,"value":"one"}`, want: writeOK},
+	{req: `{"type":"read","key":"1"}`, want: errMissing},
+	{req: `{"type":"read","key":1}`, want: `{"type":"read_ok","value":"one"}`},
+	{req: `{"type":"read","key":1.0}`, want: errMissing},
+	{req: `{"type":"write","key":{"x":1,"y":[2]},"value":[true]}`, want: writeOK},
+	{req: `{"type":"read","key":{"y":[2],"x":1}}`, want: `{"type":"read_ok","value":[true]}`},
+	// Integers stay exact beyond 2^53 (2^62 and 2^62+1 are one float64)
+	// and beyond 64 bits.
+	{req: `{"type":"write","key":"big","value":4611686018427387904}`, want: writeOK},
+	{req: `{"type":"read","key":"big"}`, want: `{"type":"read_ok","value":4611686018427387904}`},
+	{req: `{"type":"cas","key":"big","from":4611686018427387905,"to":0}`, want: errPrecond},
+	{req: `{"type":"cas","key":"big","from":4611686018427387904,"to":123456789012345678901234567890}`, want: casOK},
+	{req: `{"type":"read","key":"big"}`, want: `{"type":"read_ok","value":123456789012345678901234567890}`},
+	// Doubles come back in Java's notation and compare by value, never
+	// equal to an integer.
+	{req: `{"type":"write","key":"f","value":1e2}`, want: writeOK},
+	{req: `{"type":"read","key":"f"}`, want: `{"type":"read_ok","value":100.0}`},
+	{req: `{"type":"cas","key":"f","from":100,"to":2}`, want: `{"type":"error","code":22,"text":"current value 100.0 is not 100"}`},
+	{req: `{"type":"cas","key":"f","from":100.000,"to":2.50}`, want: casOK},
+	{req: `{"type":"read","key":"f"}`, want: `{"type":"read_ok","value":2.5}`},
+	// Strings: pr-str quotes both values, str (lww-kv's from) does not.
+	{req: `{"type":"write","key":"s","value":"b"}`, want: writeOK},
+	{req: `{"type":"cas","key":"s","from":"a","to":"c"}`,
+		want: `{"type":"error","code":22,"text":"current value \"b\" is not \"a\""}`,
+		lww:  `{"type":"error","code":22,"text":"current value \"b\" is not a"}`},
+	{req: `{"type":"cas","key":"s","to":"c"}`,
+		want: `{"type":"error","code":22,"text":"current value \"b\" is not nil"}`,
+		lww:  `{"type":"error","code":22,"text":"current value \"b\" is not "}`},
+	// Absent fields are null, as in Maelstrom.
+	{req: `{"type":"read"}`, want: errMissing},
+	{req: `{"type":"write","value":"nil"}`, want: writeOK},
+	{req: `{"type":"read","key":null}`, want: `{"type":"read_ok","value":"nil"}`},
+	{req: `{"type":"write","key":"n"}`, want: writeOK},
+	{req: `{"type":"read","key":"n"}`, want: `{"type":"read_ok","value":null}`},
+	{req: `{"type":"cas","key":"n","to":3}`, want: casOK},
+	{req: `{"type":"cas","key":"n","from":3}`, want: casOK},
+	{req: `{"type":"read","key":"n"}`, want: `{"type":"read_ok","value":null}`},
+	// Requests Maelstrom would not answer at all (see the package comment).
+	{req: `{"type":"delete","key":"a"}`, want: errUnknown},
+	{req: `{"type":"ts"}`, want: errUnknown},
+	{req: `not json`, want: errBad},
+	{req: `[1,2]`, want: errBad},
+	{req: `null`, want: errBad},
+	{req: `{"key":"a"}`, want: errBad},
+	{req: `{"type":5,"key":"a"}`, want: errBad},
+	{req: `{"type":null,"key":"a"}`, want: errBad},
+	{req: `{"type":"read","key":"big"}`, want: `{"type":"read_ok","value":123456789012345678901234567890}`},
 }
 
 // TestKVOps runs the script against each KV service with a single caller,
-// for which all three behave like one linearizable map (lww-kv with one
-// replica), except that lww-kv ignores create_if_not_exists.
+// for which seq-kv behaves like lin-kv, and against an lww-kv with one
+// replica, which differs only in create_if_not_exists and error texts.
 func TestKVOps(t *testing.T) {
 	tests := []struct {
-		name   string
-		svc    Service
-		create string
+		name string
+		svc  Service
+		lww  bool
 	}{
-		{"lin-kv", newLinKV(), `{"type":"cas_ok"}`},
-		{"seq-kv", newSeqKV(newRand(1)), `{"type":"cas_ok"}`},
-		{"lww-kv/1-replica", newLWWKV(1, newRand(1)), errMissing},
+		{"lin-kv", newLinKV(), false},
+		{"seq-kv", newSeqKV(newRand(1)), false},
+		{"lww-kv/1-replica", newLWWKV(1, newRand(1)), true},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			for _, st := range kvScript(tc.create) {
-				expect(t, tc.svc, "n0", st.req, st.want)
+			for _, st := range kvScript {
+				want := st.want
+				if tc.lww && st.lww != "" {
+					want = st.lww
+				}
+				expect(t, tc.svc, "n0", st.req, want)
+			}
+		})
+	}
+}
+
+// TestCreateIfNotExistsTruthiness: Maelstrom tests the flag for Clojure
+// truth, so anything but an absent field, null and false creates the key.
+func TestCreateIfNotExistsTruthiness(t *testing.T) {
+	tests := []struct {
+		flag string // JSON, "" for absent
+		want string
+	}{
+		{"", errMissing},
+		{"null", errMissing},
+		{"false", errMissing},
+		{"true", casOK},
+		{"0", casOK},
+		{`""`, casOK},
+		{`"no"`, casOK},
+		{"[]", casOK},
+		{"{}", casOK},
+	}
+	for _, tc := range tests {
+		t.Run("flag="+tc.flag, func(t *testing.T) {
+			for _, name := range []string{"lin-kv", "seq-kv", "lww-kv"} {
+				s, err := New(name, newRand(1))
+				if err != nil {
+					t.Fatal(err)
+				}
+				req := `{"type":"cas","key":"k","from":1,"to":2}`
+				if tc.flag != "" {
+					req = `{"type":"cas","key":"k","from":1,"to":2,"create_if_not_exists":` + tc.flag + `}`
+				}
+				want := tc.want
+				if name == "lww-kv" {
+					want = errMissing // LWWKV's cas never creates
+				}
+				expect(t, s, "n0", req, want)
 			}
 		})
 	}
@@ -139,9 +218,9 @@ func TestLinTSO(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	for _, st := range []step{
+	for _, st := range []struct{ req, want string }{
 		{`{"type":"ts","msg_id":1}`, `{"type":"ts_ok","ts":0}`},
-		{`{"type":"ts","msg_id":2}`, `{"type":"ts_ok","ts":1}`},
+		{`{"type":"ts","msg_id":2,"key":"ignored"}`, `{"type":"ts_ok","ts":1}`},
 		{`{"type":"read","key":"a"}`, errUnknown},
 		{`{"msg_id":3}`, errBad},
 		{`"ts"`, errBad},
@@ -183,165 +262,40 @@ func TestLinTSOConcurrent(t *testing.T) {
 	}
 }
 
-// readInt reads key from src in s: the value, or -1 when missing.
-func readInt(t *testing.T, s Service, src, key string) int {
-	t.Helper()
-	m := decode(t, call(t, s, src, fmt.Sprintf(`{"type":"read","key":%q}`, key)))
-	if m["type"] == "error" && m["code"] == json.Number("20") {
-		return -1
-	}
-	n, err := m["value"].(json.Number).Int64()
-	if m["type"] != "read_ok" || err != nil {
-		t.Fatalf("read %s from %s: %v", key, src, m)
-	}
-	return int(n)
-}
-
-func write(t *testing.T, s Service, src, key string, v int) {
-	t.Helper()
-	expect(t, s, src, fmt.Sprintf(`{"type":"write","key":%q,"value":%d}`, key, v), `{"type":"write_ok"}`)
-}
-
-// TestSeqKVStale: while n0 writes 1..100, n1's reads lag, sometimes by more
-// than one write, and never go backwards; reading alone never reaches the
-// newest state, and one fresh write brings n1 onto it.
-func TestSeqKVStale(t *testing.T) {
-	for seed := range uint64(5) {
-		s := newSeqKV(newRand(seed))
-		last, lagged := -1, 0
-		for i := 1; i <= 100; i++ {
-			write(t, s, "n0", "x", i)
-			got := readInt(t, s, "n1", "x")
-			if got < last || got > i {
-				t.Fatalf("seed %d: n1 read %d after reading %d, newest %d", seed, got, last, i)
+// TestDeterministic: two instances with the same seed give the same answers
+// to the same requests.
+func TestDeterministic(t *testing.T) {
+	for _, name := range Names() {
+		t.Run(name, func(t *testing.T) {
+			run := func() []string {
+				s, err := New(name, newRand(42))
+				if err != nil {
+					t.Fatal(err)
+				}
+				ops := newRand(7)
+				var out []string
+				for i := range 500 {
+					src := fmt.Sprintf("n%d", ops.IntN(3))
+					key := fmt.Sprintf("k%d", ops.IntN(3))
+					var req string
+					switch ops.IntN(4) {
+					case 0:
+						req = fmt.Sprintf(`{"type":"write","key":%q,"value":%d}`, key, i)
+					case 1:
+						req = fmt.Sprintf(`{"type":"cas","key":%q,"from":%d,"to":%d}`, key, i-ops.IntN(20), i)
+					case 2:
+						req = `{"type":"ts"}`
+					default:
+						req = fmt.Sprintf(`{"type":"read","key":%q}`, key)
+					}
+					out = append(out, call(t, s, src, req))
+				}
+				return out
 			}
-			if got < i-1 {
-				lagged++
+			if a, b := run(), run(); !reflect.DeepEqual(a, b) {
+				t.Fatal("same seed, different answers")
 			}
-			last = got
-		}
-		if lagged == 0 {
-			t.Errorf("seed %d: n1's reads never lagged more than one write", seed)
-		}
-		for range 200 {
-			if got := readInt(t, s, "n1", "x"); got < last || got >= 100 {
-				t.Fatalf("seed %d: pure reader read %d (previous %d); Maelstrom never serves it the newest state", seed, got, last)
-			} else {
-				last = got
-			}
-		}
-		write(t, s, "n1", "fresh", 1)
-		if got := readInt(t, s, "n1", "x"); got != 100 {
-			t.Fatalf("seed %d: after its own write n1 read x=%d, want 100", seed, got)
-		}
-	}
-}
-
-// TestSeqKVReadYourWrites: callers interleave writes of fresh values; each
-// reads back its own last write and nothing older than what others had
-// written before it.
-func TestSeqKVReadYourWrites(t *testing.T) {
-	rng := newRand(7)
-	s := newSeqKV(newRand(8))
-	callers := []string{"n0", "n1", "n2", "c1"}
-	written := map[string]int{}
-	for i := 1; i <= 300; i++ {
-		c := callers[rng.IntN(len(callers))]
-		write(t, s, c, c, i)
-		written[c] = i
-		for _, other := range callers {
-			got := readInt(t, s, c, other)
-			want, ok := written[other]
-			if !ok {
-				want = -1
-			}
-			if other == c && got != want || got < want {
-				t.Fatalf("%s read %s=%d after its write %d, want ≥ %d (exactly, for its own key)", c, other, got, i, want)
-			}
-		}
-	}
-}
-
-// TestSeqKVCas: a cas is evaluated on a stale state first, so it can fail
-// against an old value; a failing cas never changes the newest state; a cas
-// that holds on the newest state succeeds.
-func TestSeqKVCas(t *testing.T) {
-	for seed := range uint64(20) {
-		s := newSeqKV(newRand(seed))
-		for i := 1; i <= 10; i++ {
-			write(t, s, "n0", "x", i)
-		}
-		// n1 stands at state 0: the cas meets x missing or older than 10.
-		m := decode(t, call(t, s, "n1", `{"type":"cas","key":"x","from":10,"to":11}`))
-		if m["type"] != "error" || (m["code"] != json.Number("20") && m["code"] != json.Number("22")) {
-			t.Fatalf("seed %d: cas from the newest value by a stale caller: %v, want a stale failure", seed, m)
-		}
-		// from 3 holds at state 3 only: it may succeed there speculatively,
-		// then fails on the newest; either way nothing changes.
-		for range 20 {
-			m := decode(t, call(t, s, "n1", `{"type":"cas","key":"x","from":3,"to":99}`))
-			if m["type"] != "error" {
-				t.Fatalf("seed %d: cas from an old value: %v", seed, m)
-			}
-		}
-		if got := readInt(t, s, "n0", "x"); got != 10 {
-			t.Fatalf("seed %d: failing cas changed x to %d", seed, got)
-		}
-		expect(t, s, "n0", `{"type":"cas","key":"x","from":10,"to":11}`, `{"type":"cas_ok"}`)
-		if got := readInt(t, s, "n0", "x"); got != 11 {
-			t.Fatalf("seed %d: after cas x=%d, want 11", seed, got)
-		}
-	}
-}
-
-// TestSeqKVWindow: a caller far behind is served from the 32 kept states,
-// and old versions are pruned.
-func TestSeqKVWindow(t *testing.T) {
-	s := newSeqKV(newRand(3))
-	for i := 1; i <= 1000; i++ {
-		write(t, s, "n0", "x", i)
-	}
-	if got := readInt(t, s, "n1", "x"); got < 1000-seqWindow+1 || got >= 1000 {
-		t.Fatalf("far-behind caller read %d, want one of the last %d states but not the newest", got, seqWindow)
-	}
-	if n := len(s.keys["\"x\""]); n > seqWindow+1 {
-		t.Fatalf("x keeps %d versions", n)
-	}
-}
-
-// TestLWWKV: reads are stale and replicas converge once requests keep
-// flowing; with equal timestamps the higher replica's write wins.
-func TestLWWKV(t *testing.T) {
-	svc, err := New("lww-kv", newRand(11))
-	if err != nil {
-		t.Fatal(err)
-	}
-	s := svc.(*lwwKV)
-	stale := 0
-	for i := 1; i <= 100; i++ {
-		write(t, s, "n0", "x", i)
-		if readInt(t, s, "n1", "x") != i {
-			stale++
-		}
-	}
-	if stale == 0 {
-		t.Error("lww-kv never served a stale read")
-	}
-	for range 100 {
-		readInt(t, s, "n1", "x")
-	}
-	first := s.replicas[0].m[`"x"`]
-	for i, r := range s.replicas {
-		if e := r.m[`"x"`]; e.ts != first.ts || e.origin != first.origin || string(e.value) != string(first.value) {
-			t.Fatalf("replica %d holds %+v, replica 0 %+v: not converged", i, e, first)
-		}
-	}
-
-	a := lwwReplica{m: map[string]lwwEntry{"k": {value: []byte("1"), ts: 5, origin: 0}}}
-	b := lwwReplica{clock: 9, m: map[string]lwwEntry{"k": {value: []byte("2"), ts: 5, origin: 1}}}
-	a.mergeFrom(&b)
-	if v := string(a.m["k"].value); v != "2" || a.clock != 9 {
-		t.Fatalf("merge: k=%s clock=%d, want the tie to go to replica 1 and clock 9", v, a.clock)
+		})
 	}
 }
 
@@ -387,13 +341,30 @@ func TestConcurrentCallers(t *testing.T) {
 	}
 }
 
-// BenchmarkSeqKV measures a write plus a stale read by another caller.
-func BenchmarkSeqKV(b *testing.B) {
-	s := newSeqKV(newRand(1))
-	w := json.RawMessage(`{"type":"write","key":"x","value":4611686018427387904}`)
-	r := json.RawMessage(`{"type":"read","key":"x"}`)
-	for b.Loop() {
-		s.Handle("n0", w)
-		s.Handle("n1", r)
+// TestEqualValueRepresentation: values that are = but written differently
+// (-0.0 and 0.0, maps in another key order). lin-kv's write replaces the
+// stored value whatever it was; seq-kv finds that the write changes no
+// state, so it keeps the old representation; both treat them as one key
+// and as matching a cas's from.
+func TestEqualValueRepresentation(t *testing.T) {
+	tests := []struct {
+		name, svc, afterEqualWrite string
+	}{
+		{"lin-kv replaces", "lin-kv", `{"type":"read_ok","value":{"b":-0.0,"a":1}}`},
+		{"seq-kv keeps", "seq-kv", `{"type":"read_ok","value":{"a":1,"b":0.0}}`},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			s, err := New(tc.svc, newRand(1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			expect(t, s, "n0", `{"type":"write","key":-0.0,"value":{"a":1,"b":0.0}}`, writeOK)
+			expect(t, s, "n0", `{"type":"write","key":0.0,"value":{"b":-0.0,"a":1}}`, writeOK)
+			expect(t, s, "n0", `{"type":"read","key":0.00}`, tc.afterEqualWrite)
+			expect(t, s, "n0", `{"type":"cas","key":0.0,"from":{"a":1.0,"b":0.0},"to":1}`, `{"type":"error","code":22}`)
+			expect(t, s, "n0", `{"type":"cas","key":0.0,"from":{"a":1,"b":0.0},"to":{"x":[]}}`, casOK)
+			expect(t, s, "n0", `{"type":"read","key":-0.0}`, `{"type":"read_ok","value":{"x":[]}}`)
+		})
 	}
 }
