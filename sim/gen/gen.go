@@ -121,7 +121,9 @@ func (it iterate) Update(*Test, Context, Op) Gen { return it }
 
 // fn calls f for a generator each time it is asked, exhausts that, and
 // calls f again (a Clojure function as a generator).
-type fn struct{ f func(t *Test, ctx Context) Gen }
+type fn struct {
+	f func(t *Test, ctx Context) Gen
+}
 
 // Func returns a generator that calls f for a generator whenever asked,
 // draws operations from it until it is exhausted, then calls f again; it
@@ -430,7 +432,9 @@ func (s synchronize) Op(t *Test, ctx Context) (Op, Gen, bool) {
 	return Next(s.g, t, ctx)
 }
 
-func (s synchronize) Update(t *Test, ctx Context, e Op) Gen { return synchronize{Update(s.g, t, ctx, e)} }
+func (s synchronize) Update(t *Test, ctx Context, e Op) Gen {
+	return synchronize{Update(s.g, t, ctx, e)}
+}
 
 // Phases runs each generator to exhaustion, waiting for every thread to be
 // free before starting the next.
