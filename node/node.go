@@ -48,6 +48,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math/rand/v2"
 	"os"
 	"reflect"
 	"sync"
@@ -114,12 +115,22 @@ func WithLogger(l zerolog.Logger) Option {
 	return func(n *Node) { n.log = l }
 }
 
+// WithSeed makes the node's random source (Rand) start from seed, so that
+// a simulated run is reproducible; without it the source is seeded at
+// random.
+func WithSeed(seed uint64) Option {
+	return func(n *Node) { n.rand = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
+}
+
 // Node is one Maelstrom node. Create it with New, register handlers and
 // hooks, then call Run once.
 type Node struct {
-	in  io.Reader
-	out io.Writer
-	log zerolog.Logger
+	in   io.Reader
+	out  io.Writer
+	log  zerolog.Logger
+	rand *rand.Rand // guarded by randMu
+	// randMu guards rand, which handlers may use concurrently.
+	randMu sync.Mutex
 
 	handlers map[string]HandlerFunc // written before Run only
 	onInit   []func(ctx context.Context) error
@@ -165,11 +176,21 @@ func New(opts ...Option) *Node {
 		handlers: make(map[string]HandlerFunc),
 		pending:  make(map[int64]chan inbound),
 		workers:  newWorkers(),
+		rand:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	for _, o := range opts {
 		o(n)
 	}
 	return n
+}
+
+// Rand returns a random 63-bit integer from the node's source: a workload
+// that needs randomness takes it here, so that the simulator, which seeds
+// each node (WithSeed), replays the same run from the same seed.
+func (n *Node) Rand() int64 {
+	n.randMu.Lock()
+	defer n.randMu.Unlock()
+	return n.rand.Int64()
 }
 
 // Handle registers the handler for requests of type typ. It panics on a

@@ -1,163 +1,140 @@
 package sim
 
 import (
-	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math/rand/v2"
-	"sync"
+	"runtime/debug"
 	"time"
 
 	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/sim/gen"
 )
 
-// limiter spaces the requests of all clients: gaps uniform in
-// [0, 2/rate), like Jepsen's stagger, so the total rate is at most rate.
-// A client that is late (busy waiting for a reply) takes the next slot at
-// once; missed slots are not made up.
-type limiter struct {
-	mu   sync.Mutex
-	next time.Time
-	gap  time.Duration // mean gap: 1/rate
-	r    *rand.Rand
+// clientConn is one Maelstrom client on the network (maelstrom.client): an
+// endpoint c<N>, its message ids, and the one call it may have in flight.
+// The loop owns everything but reply, which the calling goroutine reads.
+type clientConn struct {
+	ep      *endpoint
+	order   int // creation order, for a canonical order of calls
+	lastID  int64
+	waiting *pendingRPC
+	reply   chan callResult // cap 1: the answer to the call in flight
+	conn    *Conn           // what the workload's client code holds
 }
 
-// take returns the time of the next request, or false if it falls at or
-// after end.
-func (l *limiter) take(end time.Time) (time.Time, bool) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	slot := l.next
-	if now := time.Now(); slot.Before(now) {
-		slot = now
+// pendingRPC is a call waiting for its reply.
+type pendingRPC struct {
+	cl   *clientConn
+	id   int64
+	done bool // answered or timed out
+}
+
+// callResult is what a waiting call gets: the reply body or an error.
+type callResult struct {
+	body json.RawMessage
+	err  error
+}
+
+// openClient registers a fresh client endpoint. Only the loop calls it.
+func (r *run) openClient() *clientConn {
+	id := "c" + fmt.Sprint(r.nextClient)
+	r.nextClient++
+	cl := &clientConn{order: r.nextClient, reply: make(chan callResult, 1)}
+	cl.ep = r.nw.add(id, client, cl, nil)
+	cl.conn = &Conn{id: id, timeout: r.cfg.ClientTimeout, call: func(dest string, body []byte, timeout time.Duration) (json.RawMessage, error) {
+		r.mail.post(item{kind: itemCall, cl: cl, dest: dest, line: body, timeout: timeout})
+		res := <-cl.reply
+		return res.body, res.err
+	}}
+	return cl
+}
+
+// close retires a client: replies still on their way to it are counted
+// and dropped, as Maelstrom's network refuses them.
+func (cl *clientConn) close() { cl.ep.closed = true }
+
+// call sends a posted request and schedules its timeout. Loop only.
+func (r *run) call(it item) {
+	cl := it.cl
+	cl.lastID++
+	p := &pendingRPC{cl: cl, id: cl.lastID}
+	cl.waiting = p
+	r.send(cl.ep, it.dest, envelope(cl.ep.id, it.dest, it.line, "msg_id", p.id))
+	r.tl.at(event{at: time.Now().Add(it.timeout), kind: evTimeout, call: p})
+}
+
+// receive takes a reply for the client, on the loop: the answer to the
+// call in flight goes to the waiting goroutine; any other message (a late
+// reply to a call given up on) is dropped, as Maelstrom's client skips it.
+func (cl *clientConn) receive(m *message) {
+	p := cl.waiting
+	if p == nil || p.done {
+		return
 	}
-	if !slot.Before(end) {
-		return time.Time{}, false
+	msg, hdr, err := node.ParseLine(m.line)
+	if err != nil || hdr.InReplyTo != p.id {
+		return
 	}
-	l.next = slot.Add(time.Duration(l.r.Float64() * 2 * float64(l.gap)))
-	return slot, true
+	p.done = true
+	cl.waiting = nil
+	cl.reply <- callResult{body: msg.Body}
 }
 
-// proc is one client thread: it sends its generator's requests to its
-// node, one at a time, and records them in the history.
-type proc struct {
-	r       *run
-	conn    *conn
-	gen     Client
-	process int
-	node    string
+// timeout gives up on a call that has had no reply.
+func (p *pendingRPC) timeout() {
+	if p.done {
+		return
+	}
+	p.done = true
+	p.cl.waiting = nil
+	p.cl.reply <- callResult{err: ErrTimeout}
 }
 
-// load runs the thread's share of the load until end.
-func (p *proc) load(ctx context.Context, lim *limiter, end time.Time) error {
-	for {
-		slot, ok := lim.take(end)
-		if !ok || !sleepUntil(ctx, slot) {
-			return nil
+// thread is one of Jepsen's worker threads: a client thread runs the
+// workload's client on its own goroutine, one operation at a time; the
+// nemesis thread's operations the loop performs itself.
+type thread struct {
+	n       int    // thread number
+	node    string // the server a client thread talks to ("" for the nemesis)
+	process int    // the process whose operation is in flight
+	cl      *clientConn
+	jobs    chan gen.Op // cap 1: the next operation
+	out     gen.Op      // the completion, set before it is posted
+	hist    int         // history index of the operation in flight; -1 for none
+}
+
+// work runs the thread's operations until jobs is closed.
+func (th *thread) work(r *run, jobs <-chan gen.Op) {
+	for op := range jobs {
+		th.out = invoke(r.cfg.Spec, th.cl.conn, th.node, op)
+		r.mail.post(item{kind: itemComplete, th: th})
+	}
+}
+
+// invoke performs op with the workload's client and returns its completion.
+// A client that returns an error or panics has crashed: the operation is
+// indeterminate, as Jepsen's interpreter records it.
+func invoke(s Spec, c *Conn, node string, op gen.Op) (out gen.Op) {
+	defer func() {
+		if p := recover(); p != nil {
+			out = crashed(op, fmt.Errorf("panic: %v\n%s", p, debug.Stack()))
 		}
-		if err := p.do(ctx, p.gen.Next(), false); err != nil {
-			return err
-		}
-	}
-}
-
-// final sends the thread's final requests, in order.
-func (p *proc) final(ctx context.Context, reqs []Body) error {
-	for _, b := range reqs {
-		if err := p.do(ctx, b, true); err != nil {
-			return err
-		}
-	}
-	return nil
-}
-
-// do performs one operation. It fails only on a request that is not a
-// JSON object with a type (a spec's bug) or when ctx ends.
-func (p *proc) do(ctx context.Context, body Body, final bool) error {
-	req, typ, err := encodeRequest(body)
+	}()
+	done, err := s.Invoke(c, node, op)
 	if err != nil {
-		return fmt.Errorf("client %s: %w", p.conn.self.id, err)
+		return crashed(op, err)
 	}
-	i := p.r.hist.invoke(Op{Process: p.process, Node: p.node, Type: typ, Req: req, Invoke: p.r.since(), Final: final})
-	resp, err := p.conn.call(ctx, p.node, req, p.r.cfg.ClientTimeout)
-	if err != nil && !errors.Is(err, errTimeout) {
-		return err
+	switch done.Type {
+	case gen.OK, gen.Fail, gen.Info:
+	default:
+		return crashed(op, fmt.Errorf("client completed %s with type %s", op.F, done.Type))
 	}
-	status, code := outcome(typ, resp)
-	op := p.r.hist.complete(i, resp, status, code, p.r.since())
-	if status == Info {
-		p.process += p.r.cfg.Concurrency
-	}
-	p.gen.Observe(op)
-	return nil
+	done.Process, done.F = op.Process, op.F
+	return done
 }
 
-// encodeRequest marshals a request body and reads its type.
-func encodeRequest(body Body) (json.RawMessage, string, error) {
-	b, err := json.Marshal(body)
-	if err != nil {
-		return nil, "", fmt.Errorf("encode request: %w", err)
-	}
-	var hdr struct {
-		Type  string `json:"type"`
-		MsgID *int64 `json:"msg_id"`
-	}
-	if len(b) == 0 || b[0] != '{' || json.Unmarshal(b, &hdr) != nil || hdr.Type == "" || hdr.MsgID != nil {
-		return nil, "", fmt.Errorf("request %.80s is not a JSON object with a type and without msg_id", b)
-	}
-	return b, hdr.Type, nil
-}
-
-// outcome judges the reply to a request of type typ; a nil reply means none
-// came in time. As in Maelstrom's clients, a timeout or an indefinite error
-// leaves the operation indeterminate (Info), except for reads: they change
-// nothing, so they simply fail.
-func outcome(typ string, resp json.RawMessage) (Status, int) {
-	status, code := Info, 0
-	if resp != nil {
-		var hdr replyHeader
-		if json.Unmarshal(resp, &hdr) != nil || hdr.Type != "error" {
-			return OK, 0
-		}
-		code = hdr.Code
-		if (&node.Error{Code: code}).Definite() {
-			status = Fail
-		}
-	}
-	if typ == idempotentType {
-		status = Fail
-	}
-	return status, code
-}
-
-// idempotentType is the request type whose timeouts and indefinite errors
-// count as failures: every Maelstrom workload that reads calls it "read".
-const idempotentType = "read"
-
-// recorder keeps the history in invocation order.
-type recorder struct {
-	mu sync.Mutex
-	h  History
-}
-
-func (r *recorder) invoke(op Op) int {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	r.h = append(r.h, op)
-	return len(r.h) - 1
-}
-
-func (r *recorder) complete(i int, resp json.RawMessage, s Status, code int, at time.Duration) Op {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	op := &r.h[i]
-	op.Resp, op.Status, op.ErrCode, op.Complete = resp, s, code, at
-	return *op
-}
-
-func (r *recorder) history() History {
-	r.mu.Lock()
-	defer r.mu.Unlock()
-	return r.h
+// crashed is the completion of an operation whose client crashed.
+func crashed(op gen.Op, err error) gen.Op {
+	op.Type, op.Error = gen.Info, "indeterminate: "+err.Error()
+	return op
 }

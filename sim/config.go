@@ -28,6 +28,10 @@ type Config struct {
 	MaxWritesPerKey int           // txn generator knob; default 16
 	Seed            int64         // drives every random choice of the run
 
+	// Strict makes the simulator's own checks, stricter than Maelstrom's
+	// (Result.Strict), count against the verdict.
+	Strict bool
+
 	// The nodes: in-process from Setup (the default), or processes of Bin
 	// when it is set. NodeArgs go to either (what follows `--`).
 	Setup    node.SetupFunc
@@ -141,13 +145,15 @@ func (c Config) availability() (checked bool, min float64, err error) {
 type Report struct {
 	Workload          string                        `json:"workload"`
 	Valid             bool                          `json:"valid"`
-	Seed              int64                         `json:"seed"`
+	Unknown           bool                          `json:"unknown,omitempty"` // the checker could not decide (Valid is false)
+	Seed              int64                         `json:"seed,string"`
 	Ops               OpCounts                      `json:"ops"`
 	Availability      float64                       `json:"availability"`
 	Net               NetStats                      `json:"net"`
 	StableLatenciesMS map[string]float64            `json:"stable_latencies_ms"`
 	OpLatenciesMS     map[string]map[string]float64 `json:"op_latencies_ms"` // per request type: quantiles "0.5", "0.99", "1" of ok ops
 	Anomalies         []Anomaly                     `json:"anomalies"`
+	Strict            []Anomaly                     `json:"strict,omitempty"` // the simulator's stricter checks; in the verdict only with Config.Strict
 	Stats             map[string]any                `json:"stats,omitempty"`
 	Nemesis           []NemesisEvent                `json:"nemesis"` // partitions started and healed, in order
 	VirtualSeconds    float64                       `json:"virtual_seconds"`

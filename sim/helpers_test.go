@@ -4,34 +4,50 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"os"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"testing/synctest"
 	"time"
 
 	"github.com/glomers/glomers/node"
+	"github.com/glomers/glomers/sim/gen"
 )
 
-// fakeSpec sends requests of one type with a unique "echo" payload, and
-// judges nothing unless check is set.
+// fakeSpec sends requests of type f with a unique "echo" payload (reads
+// are idempotent, as Maelstrom's clients treat them), one final request
+// per thread when final is set, and judges nothing unless check is set.
 type fakeSpec struct {
-	typ      string
+	f        string
 	preamble map[string]Body
-	final    []Body
+	final    bool
 	check    func(History) Result
-
-	mu       sync.Mutex
-	observed []Op
+	reusable bool
 }
 
 func (s *fakeSpec) Preamble([]string) map[string]Body { return s.preamble }
 
-func (s *fakeSpec) NewClient(p int, _ string, _ *rand.Rand) Client {
-	return &fakeClient{s: s, p: p}
+func (s *fakeSpec) Generators(*gen.Test) (gen.Gen, gen.Gen) {
+	load := gen.Iterate(func(i int) gen.Gen { return gen.Once(gen.Op{F: s.f, Value: i}) })
+	var final gen.Gen
+	if s.final {
+		final = gen.EachThread(gen.Once(gen.Op{F: s.f, Value: -1, Final: true}))
+	}
+	return load, final
 }
+
+func (s *fakeSpec) Invoke(c *Conn, node string, op gen.Op) (gen.Op, error) {
+	var resp struct {
+		Echo any `json:"echo"`
+	}
+	err := c.RPC(node, map[string]any{"type": s.f, "echo": op.Value}, 0, &resp)
+	if err == nil {
+		op.Type, op.Value = gen.OK, resp.Echo
+	}
+	return WithErrors(op, s.f == "read", err)
+}
+
+func (s *fakeSpec) Reusable() bool { return s.reusable }
 
 func (s *fakeSpec) Check(h History) Result {
 	if s.check != nil {
@@ -39,25 +55,6 @@ func (s *fakeSpec) Check(h History) Result {
 	}
 	return Result{Valid: true}
 }
-
-type fakeClient struct {
-	s *fakeSpec
-	p int
-	n int
-}
-
-func (c *fakeClient) Next() Body {
-	c.n++
-	return map[string]any{"type": c.s.typ, "echo": []int{c.p, c.n}}
-}
-
-func (c *fakeClient) Observe(op Op) {
-	c.s.mu.Lock()
-	c.s.observed = append(c.s.observed, op)
-	c.s.mu.Unlock()
-}
-
-func (c *fakeClient) Final() []Body { return c.s.final }
 
 // echoSetup answers echo like challenge 1, and "gossip" (sent to every
 // other node) after each echo when gossip is true.

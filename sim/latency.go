@@ -3,11 +3,13 @@ package sim
 import (
 	"fmt"
 	"math/rand/v2"
-	"sync"
 	"time"
 )
 
-// latency draws link delays from one of Maelstrom's distributions.
+// latency draws link delays from one of Maelstrom's distributions, in whole
+// milliseconds as Maelstrom's network does (it truncates each draw to a
+// long number of milliseconds): constant, uniform over the integers
+// [0, 2×mean), or exponential with the given mean.
 type latency struct {
 	dist string
 	mean time.Duration
@@ -23,30 +25,15 @@ func newLatency(dist string, mean time.Duration) (latency, error) {
 
 // draw returns one delay; r must not be used concurrently.
 func (l latency) draw(r *rand.Rand) time.Duration {
-	if l.mean <= 0 {
+	ms := l.mean.Milliseconds()
+	if ms <= 0 {
 		return 0
 	}
 	switch l.dist {
 	case "uniform":
-		return time.Duration(r.Int64N(2*int64(l.mean) + 1))
+		return time.Duration(r.Int64N(2*ms)) * time.Millisecond
 	case "exponential":
-		return time.Duration(r.ExpFloat64() * float64(l.mean))
+		return time.Duration(int64(r.ExpFloat64()*float64(ms))) * time.Millisecond
 	}
-	return l.mean
-}
-
-// lockedRand is a random source for one sender, who may send from several
-// goroutines.
-type lockedRand struct {
-	mu sync.Mutex
-	r  *rand.Rand
-}
-
-func (l *lockedRand) delay(lat latency) time.Duration {
-	if lat.mean <= 0 || lat.dist == "constant" {
-		return lat.mean
-	}
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return lat.draw(l.r)
+	return time.Duration(ms) * time.Millisecond
 }

@@ -1,9 +1,10 @@
 package sim
 
 import (
-	"context"
 	"math/rand/v2"
 	"time"
+
+	"github.com/glomers/glomers/sim/gen"
 )
 
 // grudge is a partition as Jepsen describes one: for each server, the
@@ -85,41 +86,37 @@ func majoritiesRing(r *rand.Rand, n int) *grudge {
 	return g
 }
 
-// partition picks a random shape and builds it for n servers.
-func partition(r *rand.Rand, n int) (name string, g *grudge) {
-	s := shapes[r.IntN(len(shapes))]
-	return s.name, s.build(r, n)
+// partitionGenerators returns the nemesis generators of Jepsen's partition
+// package as Maelstrom configures it: partitions of a random shape and heals
+// in turn, staggered by interval (gaps uniform in [0, 2×interval), the first
+// partition at once); the final generator heals.
+func partitionGenerators(interval time.Duration) (g, final gen.Gen) {
+	start := gen.FuncOp(func(t *gen.Test) gen.Op {
+		return gen.Op{Type: gen.Info, F: "start-partition", Value: shapes[t.Rand.IntN(len(shapes))].name}
+	})
+	stop := gen.Once(gen.Op{Type: gen.Info, F: "stop-partition"})
+	return gen.Stagger(interval, gen.FlipFlop(start, gen.Repeat(-1, stop))), stop
 }
 
-// nemesis alternates partitions and heals until end, the first at once and
-// each next one after a delay uniform in [0, 2×interval): Jepsen's
-// staggered flip-flop. It records what it does in r.events and leaves the
-// last partition in place: Run heals once the load's operations are over,
-// as Maelstrom's final phase does.
-func (r *run) nemesis(ctx context.Context, end time.Time, rng *rand.Rand) {
-	for cut := false; ; cut = !cut {
-		if cut {
-			r.setGrudge("", nil)
-		} else {
-			r.setGrudge(partition(rng, len(r.nw.servers)))
+// nemesisOp performs a nemesis operation and returns its completion.
+func (r *run) nemesisOp(op gen.Op) gen.Op {
+	switch op.F {
+	case "start-partition":
+		name, _ := op.Value.(string)
+		for _, s := range shapes {
+			if s.name == name {
+				r.setGrudge(name, s.build(r.nemRand, len(r.nw.servers)))
+			}
 		}
-		wait := time.Duration(rng.Int64N(2 * int64(r.cfg.NemesisInterval)))
-		if at := time.Now().Add(wait); !at.Before(end) || !sleepUntil(ctx, at) {
-			return
-		}
-	}
-}
-
-// heal ends the partition, if one is in place.
-func (r *run) heal() {
-	if r.nw.grudge.Load() != nil {
+	case "stop-partition":
 		r.setGrudge("", nil)
 	}
+	return op
 }
 
 // setGrudge installs a partition (nil heals) and records the event.
 func (r *run) setGrudge(shape string, g *grudge) {
-	r.nw.grudge.Store(g)
+	r.nw.grudge = g
 	ev := NemesisEvent{At: r.since().Seconds(), Action: "heal"}
 	if g != nil {
 		ev.Action, ev.Shape, ev.Grudge = "partition", shape, map[string][]string{}
@@ -131,23 +128,5 @@ func (r *run) setGrudge(shape string, g *grudge) {
 			}
 		}
 	}
-	r.mu.Lock()
-	r.events = append(r.events, ev)
-	r.mu.Unlock()
-}
-
-// sleepUntil waits until t or the end of ctx, reporting whether t came.
-func sleepUntil(ctx context.Context, t time.Time) bool {
-	d := time.Until(t)
-	if d <= 0 {
-		return ctx.Err() == nil
-	}
-	timer := time.NewTimer(d)
-	defer timer.Stop()
-	select {
-	case <-timer.C:
-		return true
-	case <-ctx.Done():
-		return false
-	}
+	r.in.nemesis = append(r.in.nemesis, ev)
 }

@@ -64,9 +64,9 @@ func stopAll(servers []serverNode) stopped {
 	return out
 }
 
-// startServer starts server id on its inbox and outbox, in-process or as
-// a process of cfg.Bin.
-func startServer(ctx context.Context, cfg Config, id string, in *inbox, out *outbox) (serverNode, error) {
+// startServer starts server id on its inbox and outbox, in-process (its
+// random source seeded with seed) or as a process of cfg.Bin.
+func startServer(ctx context.Context, cfg Config, id string, seed uint64, in *inbox, out *outbox) (serverNode, error) {
 	logw, err := openLog(cfg.LogDir, id)
 	if err != nil {
 		return nil, err
@@ -78,7 +78,7 @@ func startServer(ctx context.Context, cfg Config, id string, in *inbox, out *out
 	if logw != nil {
 		logger = zerolog.New(logw).Level(logLevel()).With().Timestamp().Str("node", id).Logger()
 	}
-	n := node.New(node.WithIO(in, out), node.WithLogger(logger))
+	n := node.New(node.WithIO(in, out), node.WithLogger(logger), node.WithSeed(seed))
 	if err := cfg.Setup(n, cfg.NodeArgs); err != nil {
 		closeLog(logw)
 		return nil, fmt.Errorf("set up node %s: %w", id, err)

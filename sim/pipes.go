@@ -81,12 +81,12 @@ func (b *inbox) Read(p []byte) (int, error) {
 }
 
 // outbox is a node's output: it splits what the node writes into lines,
-// reads each line's destination and hands it to the network. A line that
+// reads each line's destination and posts it to the loop. A line that
 // is not a message from this node is reported to bad and dropped; strict
 // outboxes (real processes) also check that the whole line is valid JSON,
 // while in-process nodes, whose lines package node writes, are trusted.
 type outbox struct {
-	nw     *network
+	mail   *mailbox
 	self   *endpoint
 	strict bool
 	bad    func(problem string)
@@ -142,5 +142,5 @@ func (o *outbox) route(line []byte) {
 		o.bad(fmt.Sprintf("%s wrote a message with src %q: %.120q", o.self.id, src, line))
 		return
 	}
-	o.nw.send(o.self, dest, line)
+	o.mail.post(item{kind: itemSend, from: o.self, dest: dest, line: line})
 }

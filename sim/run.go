@@ -9,6 +9,8 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
+	"testing/synctest"
 	"time"
 
 	"github.com/glomers/glomers/sim/services"
@@ -20,20 +22,25 @@ const setupTimeout = 10 * time.Second
 // maxProblems caps how many protocol problems are kept as anomalies.
 const maxProblems = 10
 
-// run is the state of one simulated run.
+// run is the state of one simulated run. Fields below mu belong to the
+// loop's goroutine, except where a comment says otherwise.
 type run struct {
-	cfg     Config
-	start   time.Time
-	sched   *scheduler
-	nw      *network
-	inboxes []*inbox // the servers' inputs, by index
-	hist    recorder
-	limRand *rand.Rand // the rate limiter's gaps
-	nemRand *rand.Rand // the nemesis's shapes and delays
+	cfg    Config
+	start  time.Time
+	settle func() // lets every other goroutine of the bubble finish; nil in real time
+	mail   *mailbox
+	tl     timeline
+	nw     *network
+	sleep  sleeper
 
-	mu       sync.Mutex
-	events   []NemesisEvent
-	problems []string // node protocol violations, the first maxProblems
+	inboxes    []*inbox // the servers' inputs, by index
+	nodeSeeds  []uint64 // the servers' random seeds (node.WithSeed), by index
+	nextClient int      // the next client id number
+	nemRand    *rand.Rand
+	in         interp
+
+	mu       sync.Mutex // guards what node goroutines report
+	problems []string   // node protocol violations, the first maxProblems
 	nProblem int
 	warnings []string // what went wrong without breaking Maelstrom's rules
 }
@@ -77,22 +84,22 @@ func newRand(s1, s2 uint64) *rand.Rand { return rand.New(rand.NewPCG(s1, s2)) }
 // and, when the clients have final requests, wait Quiet and send them;
 // then stop the nodes and check the history.
 //
-// Inside a synctest bubble every timer, latency and sleep of the run is
-// virtual; ctx must then be created inside the bubble (or be Background),
-// since waiting on a channel from outside it is not durable blocking.
-// RunIn does that for a caller outside the bubble. Run returns an error
+// Run runs in real time; RunIn runs in virtual time, reproducibly. Run
+// returns an error
 // when the run cannot happen (bad config, a node that fails to start or
 // to init, a preamble request answered with an error, ctx ending); a run
 // that happens but fails its checks returns a Report with Valid false.
 func Run(ctx context.Context, cfg Config) (*Report, error) {
-	rep, _, err := simulate(ctx, cfg)
+	rep, _, err := simulate(ctx, cfg, nil)
 	return rep, err
 }
 
 // RunIn runs cfg with Run inside bubble, a function that calls its argument
 // inside a testing/synctest bubble (sim/simtest and sim/cli make it from
 // their *testing.T), and sets the report's WallSeconds to the real time the
-// run took. A nil bubble runs in real time, as Config.Bin needs.
+// run took. A nil bubble runs in real time, as Config.Bin needs. In a
+// bubble the run is reproducible: the same configuration and seed give the
+// same history and report (see the package comment).
 //
 // An in-process node whose handler never returns, even once its input has
 // ended and its context is cancelled, cannot be stopped: its goroutines
@@ -103,11 +110,10 @@ func Run(ctx context.Context, cfg Config) (*Report, error) {
 func RunIn(bubble func(func()), cfg Config) (rep *Report, err error) {
 	start := time.Now()
 	var leaked int
-	body := func() { rep, leaked, err = simulate(context.Background(), cfg) }
 	if bubble == nil {
-		body()
+		rep, leaked, err = simulate(context.Background(), cfg, nil)
 	} else {
-		inBubble(bubble, body, &leaked)
+		inBubble(bubble, func() { rep, leaked, err = simulate(context.Background(), cfg, synctest.Wait) }, &leaked)
 	}
 	if rep != nil {
 		rep.WallSeconds = time.Since(start).Seconds()
@@ -130,20 +136,18 @@ func inBubble(bubble func(func()), body func(), leaked *int) {
 }
 
 // simulate is Run; it also reports how many in-process nodes it had to
-// leave running.
-func simulate(ctx context.Context, cfg Config) (rep *Report, leaked int, err error) {
+// leave running. settle, when not nil, returns once every other goroutine
+// of the run is blocked (synctest.Wait).
+func simulate(ctx context.Context, cfg Config, settle func()) (rep *Report, leaked int, err error) {
 	cfg = cfg.WithDefaults()
 	if err := cfg.Validate(); err != nil {
 		return nil, 0, err
 	}
-	r, procs, setupConn, err := newRun(cfg)
+	r, err := newRun(cfg, settle)
 	if err != nil {
 		return nil, 0, err
 	}
 	ctx, cancel := context.WithCancel(ctx)
-
-	var bg sync.WaitGroup
-	bg.Go(r.sched.run)
 	var servers []serverNode
 	stop := func() {
 		st := stopAll(servers)
@@ -154,180 +158,189 @@ func simulate(ctx context.Context, cfg Config) (rep *Report, leaked int, err err
 	defer func() {
 		cancel()
 		stop()
-		r.sched.stop()
-		bg.Wait()
+		r.in.stop()
 	}()
 	for i, in := range r.inboxes {
-		s, err := startServer(ctx, cfg, r.nw.servers[i].id, in, r.outbox(i))
+		s, err := startServer(ctx, cfg, r.nw.servers[i].id, r.nodeSeeds[i], in, r.outbox(i))
 		if err != nil {
 			return nil, leaked, err
 		}
 		servers = append(servers, s)
 	}
-	if err := r.setup(ctx, setupConn); err != nil {
+	if err := r.setup(ctx); err != nil {
 		return nil, leaked, r.withProblems(err)
 	}
-	if err := r.clients(ctx, procs); err != nil {
+	if err := r.loop(ctx, r.in.step); err != nil {
 		return nil, leaked, err
 	}
 	stop()
-	h := r.hist.history()
+	h := r.in.history()
 	return r.report(h, cfg.Spec.Check(h)), leaked, nil
 }
 
-// newRun builds the network of a run: servers, services, a client process
-// per Concurrency, and one more client for init and the preamble. Every
-// random source is drawn from the seed, in a fixed order.
-func newRun(cfg Config) (r *run, procs []*proc, setup *conn, err error) {
+// newRun builds the network of a run: servers and services, each with a
+// random source drawn from the seed in a fixed order, and the interpreter.
+func newRun(cfg Config, settle func()) (*run, error) {
 	lat, _ := newLatency(cfg.LatencyDist, cfg.Latency)
 	master := newRand(uint64(cfg.Seed), 0x676c6f6d657273) // "glomers"
 	seed := func() *rand.Rand { return newRand(master.Uint64(), master.Uint64()) }
 
-	r = &run{cfg: cfg, start: time.Now(), sched: newScheduler()}
-	r.nw = newNetwork(lat, r.sched, r.bad)
-	r.sched.nw = r.nw
+	r := &run{cfg: cfg, start: time.Now(), settle: settle, mail: newMailbox(), nw: newNetwork(lat)}
 	r.inboxes = make([]*inbox, cfg.NodeCount)
 	for i := range r.inboxes {
 		r.inboxes[i] = newInbox()
 		r.nw.add("n"+strconv.Itoa(i), server, r.inboxes[i], seed())
+		r.nodeSeeds = append(r.nodeSeeds, master.Uint64())
 	}
 	for _, name := range services.Names() {
 		svc, err := services.New(name, seed())
 		if err != nil {
-			return nil, nil, nil, fmt.Errorf("service %s: %w", name, err)
+			return nil, fmt.Errorf("service %s: %w", name, err)
 		}
-		se := &serviceEnd{nw: r.nw, svc: svc, bad: r.bad}
+		se := &serviceEnd{r: r, svc: svc}
 		se.self = r.nw.add(name, service, se, seed())
 	}
-	newConn := func(id string) *conn {
-		c := &conn{nw: r.nw}
-		c.self = r.nw.add(id, client, c, seed())
-		return c
-	}
-	procs = make([]*proc, cfg.Concurrency)
-	for p := range procs {
-		node := r.nw.servers[p%cfg.NodeCount].id
-		procs[p] = &proc{r: r, conn: newConn("c" + strconv.Itoa(p+1)), process: p, node: node,
-			gen: cfg.Spec.NewClient(p, node, seed())}
-	}
-	setup = newConn("c" + strconv.Itoa(cfg.Concurrency+1))
-	r.limRand, r.nemRand = seed(), seed()
-	return r, procs, setup, nil
+	r.nemRand = seed()
+	r.in = newInterp(r, seed())
+	return r, nil
 }
 
 // outbox makes the output of server i.
 func (r *run) outbox(i int) *outbox {
-	return &outbox{nw: r.nw, self: r.nw.servers[i], strict: r.cfg.Bin != "", bad: r.bad}
+	return &outbox{mail: r.mail, self: r.nw.servers[i], strict: r.cfg.Bin != "", bad: r.bad}
+}
+
+// send routes a message from an endpoint; the loop only.
+func (r *run) send(from *endpoint, dest string, line []byte) {
+	m, d, err := r.nw.route(from, dest, line)
+	if err != nil {
+		r.bad(err.Error())
+		return
+	}
+	r.tl.at(event{at: time.Now().Add(d), kind: evDeliver, m: m})
+}
+
+// loop runs the run's events until step reports that the phase is over:
+// it lets the goroutines finish what the last event started, takes what
+// they posted, delivers what is due, and otherwise asks step for work,
+// waiting for the earlier of the next event and the time step names.
+// step returns whether it did something, the time it wants to be asked
+// again (zero: after the next event), and whether the phase is over.
+func (r *run) loop(ctx context.Context, step func(now time.Time) (acted bool, next time.Time, over bool)) error {
+	for {
+		if r.settle != nil {
+			r.settle()
+		}
+		if items := r.mail.take(); len(items) > 0 {
+			r.handle(items)
+			continue
+		}
+		now := time.Now()
+		if ev, ok := r.tl.due(now); ok {
+			r.fire(ev)
+			continue
+		}
+		acted, next, over := step(now)
+		switch {
+		case over:
+			return nil
+		case acted:
+			continue
+		}
+		if t, ok := r.tl.next(); ok && (next.IsZero() || t.Before(next)) {
+			next = t
+		}
+		if !r.sleep.wait(ctx, r.mail.wake, next) {
+			return fmt.Errorf("run interrupted: %w", ctx.Err())
+		}
+	}
+}
+
+// handle takes a batch of posted items, already in canonical order.
+func (r *run) handle(items []item) {
+	for _, it := range items {
+		switch it.kind {
+		case itemSend:
+			r.send(it.from, it.dest, it.line)
+		case itemCall:
+			r.call(it)
+		case itemComplete:
+			r.in.complete(it.th, it.th.out)
+		}
+	}
+}
+
+// fire performs a due event.
+func (r *run) fire(ev event) {
+	switch ev.kind {
+	case evDeliver:
+		r.nw.deliver(ev.m)
+	case evTimeout:
+		ev.call.timeout()
+	case evWake:
+		r.in.complete(ev.th, ev.th.out)
+	}
 }
 
 // setup sends init to every node and then the spec's preamble, each node
-// in parallel, and checks every answer.
-func (r *run) setup(ctx context.Context, c *conn) error {
+// from a client of its own and all nodes at once, and checks every answer.
+func (r *run) setup(ctx context.Context) error {
 	ids := make([]string, len(r.nw.servers))
+	conns := make([]*Conn, len(ids))
 	for i, e := range r.nw.servers {
 		ids[i] = e.id
+		conns[i] = r.openClient().conn
 	}
-	call := func(id string, body any, want string) error {
-		b, err := json.Marshal(body)
-		if err != nil {
-			return fmt.Errorf("encode request to %s: %w", id, err)
+	call := func(i int, body any, want string) error {
+		var hdr struct {
+			Type string `json:"type"`
 		}
-		resp, err := c.call(ctx, id, b, setupTimeout)
-		if err != nil {
-			return fmt.Errorf("%.40s to %s: %w", b, id, err)
+		err := conns[i].RPC(ids[i], body, setupTimeout, &hdr)
+		if err == nil && want != "" && hdr.Type != want {
+			err = fmt.Errorf("answered with %s, not %s", hdr.Type, want)
 		}
-		var hdr replyHeader
-		_ = json.Unmarshal(resp, &hdr)
-		if hdr.Type == "error" || (want != "" && hdr.Type != want) {
-			return fmt.Errorf("%s answered %.40s with %.200s", id, b, resp)
+		if err != nil {
+			b, _ := json.Marshal(body)
+			return fmt.Errorf("%.40s to %s: %w", b, ids[i], err)
 		}
 		return nil
 	}
-	parallel := func(f func(id string) error) error {
-		errs := make([]error, len(ids))
-		var wg sync.WaitGroup
-		for i, id := range ids {
-			wg.Go(func() { errs[i] = f(id) })
+	var errs []error
+	var over atomic.Bool
+	go func() {
+		errs = parallel(len(ids), func(i int) error {
+			return call(i, map[string]any{"type": "init", "node_id": ids[i], "node_ids": ids}, "init_ok")
+		})
+		if errors.Join(errs...) == nil {
+			pre := r.cfg.Spec.Preamble(ids)
+			errs = parallel(len(ids), func(i int) error {
+				if body, ok := pre[ids[i]]; ok {
+					return call(i, body, "")
+				}
+				return nil
+			})
 		}
-		wg.Wait()
-		return errors.Join(errs...)
-	}
-	err := parallel(func(id string) error {
-		return call(id, map[string]any{"type": "init", "node_id": id, "node_ids": ids}, "init_ok")
-	})
+		over.Store(true)
+		r.mail.post(item{kind: itemWake})
+	}()
+	err := r.loop(ctx, func(time.Time) (bool, time.Time, bool) { return false, time.Time{}, over.Load() })
 	if err != nil {
-		return fmt.Errorf("init: %w", err)
+		return err
 	}
-	pre := r.cfg.Spec.Preamble(ids)
-	err = parallel(func(id string) error {
-		if body, ok := pre[id]; ok {
-			return call(id, body, "")
-		}
-		return nil
-	})
-	if err != nil {
-		return fmt.Errorf("preamble: %w", err)
+	if err := errors.Join(errs...); err != nil {
+		return fmt.Errorf("setup: %w", err)
 	}
 	return nil
 }
 
-// clients runs Maelstrom's client phases: the load for TimeLimit with the
-// nemesis; the heal, once every load operation has ended; then, if any
-// client has final requests, the quiet period and the final requests.
-// It fails only on a spec's bad request or the end of ctx.
-func (r *run) clients(ctx context.Context, procs []*proc) error {
-	var errMu sync.Mutex
-	var firstErr error
-	fail := func(err error) {
-		errMu.Lock()
-		defer errMu.Unlock()
-		if firstErr == nil && err != nil {
-			firstErr = err
-		}
+// parallel runs f(0) … f(n-1) on goroutines of their own and returns their
+// errors.
+func parallel(n int, f func(i int) error) []error {
+	errs := make([]error, n)
+	var wg sync.WaitGroup
+	for i := range n {
+		wg.Go(func() { errs[i] = f(i) })
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
-	each := func(f func(p *proc) error) {
-		var wg sync.WaitGroup
-		for _, p := range procs {
-			wg.Go(func() {
-				if err := f(p); err != nil {
-					fail(err)
-					cancel()
-				}
-			})
-		}
-		wg.Wait()
-	}
-
-	loadEnd := time.Now().Add(r.cfg.TimeLimit)
-	lim := &limiter{gap: time.Duration(float64(time.Second) / r.cfg.Rate), r: r.limRand, next: time.Now()}
-	var nemesis sync.WaitGroup
-	if r.cfg.partitions() {
-		nemesis.Go(func() { r.nemesis(ctx, loadEnd, r.nemRand) })
-	}
-	each(func(p *proc) error { return p.load(ctx, lim, loadEnd) })
-	nemesis.Wait()
-	sleepUntil(ctx, loadEnd) // the load lasts TimeLimit even if the last op ended early
-	r.heal()
-
-	finals := make(map[*proc][]Body)
-	for _, p := range procs {
-		if f := p.gen.Final(); len(f) > 0 {
-			finals[p] = f
-		}
-	}
-	if len(finals) > 0 {
-		if r.cfg.Quiet > 0 {
-			sleepUntil(ctx, time.Now().Add(r.cfg.Quiet))
-		}
-		each(func(p *proc) error { return p.final(ctx, finals[p]) })
-	}
-	if firstErr != nil {
-		return firstErr
-	}
-	if err := ctx.Err(); err != nil {
-		return fmt.Errorf("run interrupted: %w", err)
-	}
-	return nil
+	wg.Wait()
+	return errs
 }

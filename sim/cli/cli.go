@@ -46,7 +46,8 @@ const (
 // processes never do.
 //
 // "demo [FILE]" runs every challenge, or every line of FILE, instead (see
-// Demo).
+// Demo); "fidelity" compares the simulator with the real Maelstrom (see
+// Fidelity).
 func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 	if len(args) > 0 && args[0] == "demo" {
 		var list []byte
@@ -58,6 +59,9 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 			}
 		}
 		return Demo(string(list), stdout, stderr, virtual)
+	}
+	if len(args) == 1 && args[0] == "fidelity" {
+		return Fidelity(stdout, stderr, virtual)
 	}
 	cfg, asJSON, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {
@@ -120,6 +124,7 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 	fs.StringVar(&cfg.Bin, "bin", "", "run this node binary as processes, in real time, instead of in-process nodes in virtual time")
 	fs.StringVar(&cfg.LogDir, "log-dir", "", "write each node's log to `dir`/<node>.log")
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	fs.BoolVar(&cfg.Strict, "strict", false, "let the simulator's checks that are stricter than Maelstrom's count against the verdict")
 	fs.Usage = func() {
 		fmt.Fprintf(stderr, "usage: scripts/sim -w WORKLOAD [flags] [-- node args]\n")
 		fs.PrintDefaults()
@@ -247,13 +252,23 @@ func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
 	for _, a := range rep.Anomalies {
 		fmt.Fprintf(w, "anomaly     %s: %s\n", a.Kind, a.Detail)
 	}
+	counts := "not counted; --strict counts them"
+	if cfg.Strict {
+		counts = "counted (--strict)"
+	}
+	for _, a := range rep.Strict {
+		fmt.Fprintf(w, "strict      %s: %s [%s]\n", a.Kind, a.Detail, counts)
+	}
 	for _, warning := range rep.Warnings {
 		fmt.Fprintf(w, "warning     %s\n", warning)
 	}
 	fmt.Fprintln(w)
-	if rep.Valid {
+	switch {
+	case rep.Valid:
 		fmt.Fprintln(w, "Everything looks good! ヽ(‘ー`)ノ")
-	} else {
+	case rep.Unknown:
+		fmt.Fprintln(w, "Errors occurred during analysis, but no anomalies found. ಠ~ಠ")
+	default:
 		fmt.Fprintln(w, "Analysis invalid! (ﾉಥ益ಥ）ﾉ ┻━┻")
 	}
 }

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"slices"
 	"sync"
 	"sync/atomic"
@@ -20,10 +19,11 @@ import (
 // The checkers are proven against deliberately broken nodes: each one
 // below has the one bug its checker exists to catch, and its run must be
 // invalid with that kind of anomaly and no kind the bug cannot explain,
-// while the real workload passes the same configuration. The seq-kv counter that reads without forcing freshness
-// and the txn node that exposes intermediate writes are tested next to
-// their workloads (workloads/counter, workloads/txn), which they share
-// code with.
+// while the real workload passes the same configuration. Kafka's broken
+// nodes are in kafka_broken_test.go; the seq-kv counter that reads without
+// forcing freshness and the txn node that exposes intermediate writes are
+// tested next to their workloads (workloads/counter, workloads/txn), which
+// they share code with.
 
 // reply is a body with a type and nothing else.
 type reply struct {
@@ -114,140 +114,7 @@ func setupCounterLocal(n *node.Node, _ []string) error {
 	return nil
 }
 
-// kafkaBug is the one thing memKafka gets wrong.
-type kafkaBug int
-
-const (
-	reuseOffset  kafkaBug = iota // every third send to a key overwrites the previous send's offset
-	loseSend                     // every fifth send to a key is acknowledged, its offset used up, its message dropped
-	localCommits                 // committed offsets stay on the node that got the commit
-)
-
-// memKafka is a kafka in memory with one bug, shared by all the nodes of a
-// run as a stand-in for a perfectly replicated log: logs are maps from
-// offset to message, polled in offset order a few at a time, and committed
-// offsets max registers.
-type memKafka struct {
-	bug kafkaBug
-
-	mu        sync.Mutex
-	logs      map[string]map[int]json.RawMessage
-	next      map[string]int            // next offset per key
-	sends     map[string]int            // sends per key
-	committed map[string]map[string]int // holder → key → offset; one holder, "", unless the bug is localCommits
-}
-
-// kafkaPollMax caps the messages a poll returns per key, so that clients
-// lag behind each other.
-const kafkaPollMax = 3
-
-// setupKafka returns the setup of the nodes of one run, sharing a fresh
-// memKafka with bug.
-func setupKafka(bug kafkaBug) node.SetupFunc {
-	k := &memKafka{bug: bug, logs: map[string]map[int]json.RawMessage{}, next: map[string]int{}, sends: map[string]int{}, committed: map[string]map[string]int{}}
-	return func(n *node.Node, _ []string) error {
-		n.Handle("send", node.Typed(func(_ context.Context, _ node.Message, req struct {
-			Key string
-			Msg json.RawMessage
-		}) (any, error) {
-			return struct {
-				Type   string `json:"type"`
-				Offset int    `json:"offset"`
-			}{"send_ok", k.send(req.Key, req.Msg)}, nil
-		}))
-		n.Handle("poll", node.Typed(func(_ context.Context, _ node.Message, req struct{ Offsets map[string]int }) (any, error) {
-			return struct {
-				Type string           `json:"type"`
-				Msgs map[string][]any `json:"msgs"`
-			}{"poll_ok", k.poll(req.Offsets)}, nil
-		}))
-		n.Handle("commit_offsets", node.Typed(func(_ context.Context, _ node.Message, req struct{ Offsets map[string]int }) (any, error) {
-			k.commit(n.ID(), req.Offsets)
-			return reply{"commit_offsets_ok"}, nil
-		}))
-		n.Handle("list_committed_offsets", node.Typed(func(_ context.Context, _ node.Message, req struct{ Keys []string }) (any, error) {
-			return struct {
-				Type    string         `json:"type"`
-				Offsets map[string]int `json:"offsets"`
-			}{"list_committed_offsets_ok", k.list(n.ID(), req.Keys)}, nil
-		}))
-		return nil
-	}
-}
-
-func (k *memKafka) send(key string, msg json.RawMessage) int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	if k.logs[key] == nil {
-		k.logs[key] = map[int]json.RawMessage{}
-	}
-	k.sends[key]++
-	off := k.next[key]
-	switch {
-	case k.bug == reuseOffset && k.sends[key]%3 == 0:
-		off-- // overwrites the previous message
-	case k.bug == loseSend && k.sends[key]%5 == 0:
-		k.next[key]++
-		return off
-	default:
-		k.next[key]++
-	}
-	k.logs[key][off] = msg
-	return off
-}
-
-func (k *memKafka) poll(from map[string]int) map[string][]any {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	msgs := map[string][]any{}
-	for key, start := range from {
-		log := k.logs[key]
-		for _, off := range slices.Sorted(maps.Keys(log)) {
-			if off >= start && len(msgs[key]) < kafkaPollMax {
-				msgs[key] = append(msgs[key], []any{off, log[off]})
-			}
-		}
-	}
-	return msgs
-}
-
-// holder is whose committed offsets a node reads and writes.
-func (k *memKafka) holder(node string) map[string]int {
-	if k.bug != localCommits {
-		node = ""
-	}
-	if k.committed[node] == nil {
-		k.committed[node] = map[string]int{}
-	}
-	return k.committed[node]
-}
-
-func (k *memKafka) commit(node string, offs map[string]int) {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	c := k.holder(node)
-	for key, o := range offs {
-		if cur, ok := c[key]; !ok || o > cur {
-			c[key] = o
-		}
-	}
-}
-
-func (k *memKafka) list(node string, keys []string) map[string]int {
-	k.mu.Lock()
-	defer k.mu.Unlock()
-	c := k.holder(node)
-	offs := map[string]int{}
-	for _, key := range keys {
-		if o, ok := c[key]; ok {
-			offs[key] = o
-		}
-	}
-	return offs
-}
-
 func TestBrokenNodesAreCaught(t *testing.T) {
-	kafka := sim.Config{Workload: "kafka", NodeCount: 2, Concurrency: 4, Rate: 200}
 	tests := []struct {
 		name   string
 		cfg    sim.Config // workload and load; the test sets Setup
@@ -259,9 +126,6 @@ func TestBrokenNodesAreCaught(t *testing.T) {
 		{"unique-ids without node ids", sim.Config{Workload: "unique-ids", NodeCount: 3, Rate: 50}, setupIDsNoNodeID, "duplicate-id", nil},
 		{"broadcast drops peers' values", sim.Config{Workload: "broadcast", NodeCount: 3, Rate: 20}, setupBroadcastDeaf, "lost", nil},
 		{"g-counter forgets other nodes' adds", sim.Config{Workload: "g-counter", NodeCount: 2, Rate: 20}, setupCounterLocal, "wrong-final-read", nil},
-		{"kafka reuses an offset", kafka, setupKafka(reuseOffset), "inconsistent-offsets", []string{"lost-write", "nonmonotonic-send"}},
-		{"kafka loses acknowledged sends", kafka, setupKafka(loseSend), "lost-write", []string{"poll-skip", "unseen"}},
-		{"kafka keeps commits on the node that got them", kafka, setupKafka(localCommits), "committed-offset-regression", nil},
 	}
 	healthy := map[string]bool{} // configurations the real node was run with
 	for _, tt := range tests {

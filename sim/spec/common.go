@@ -16,58 +16,66 @@ import (
 // still yields a readable report.
 const maxPerKind = 10
 
-// verdict collects a checker's anomalies and statistics.
+// verdict collects a checker's anomalies and statistics: those that make
+// Maelstrom's verdict, and those of the simulator's stricter checks.
 type verdict struct {
 	anomalies []sim.Anomaly
+	strict    []sim.Anomaly
 	counts    map[string]int // anomalies seen per kind, listed or not
 	kinds     []string       // kinds in order of first appearance
 	stats     map[string]any
+	unknown   bool // Maelstrom's checker would say :unknown
 }
 
 func newVerdict() *verdict {
 	return &verdict{counts: map[string]int{}, stats: map[string]any{}}
 }
 
-// add records one anomaly.
+// add records one anomaly of Maelstrom's checker.
 func (v *verdict) add(kind, format string, args ...any) {
+	v.record(&v.anomalies, kind, format, args...)
+}
+
+// addStrict records one anomaly that only the simulator's stricter checks
+// find; it shows in the report but counts only under --strict.
+func (v *verdict) addStrict(kind, format string, args ...any) {
+	v.record(&v.strict, kind, format, args...)
+}
+
+func (v *verdict) record(list *[]sim.Anomaly, kind, format string, args ...any) {
 	if v.counts[kind] == 0 {
 		v.kinds = append(v.kinds, kind)
 	}
 	v.counts[kind]++
 	if v.counts[kind] <= maxPerKind {
-		v.anomalies = append(v.anomalies, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+		*list = append(*list, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...)})
 	}
 }
 
-// decodeOp decodes field reqField of op's request into reqDst and field
-// respField of its reply into respDst. It records a malformed-request or
-// malformed-reply anomaly for the first that does not decode, and reports
-// whether both did.
-func (v *verdict) decodeOp(op sim.Op, reqField string, reqDst any, respField string, respDst any) bool {
-	if err := field(op.Req, reqField, reqDst); err != nil {
-		v.add("malformed-request", "%s: %v", describe(op), err)
-		return false
-	}
-	if err := field(op.Resp, respField, respDst); err != nil {
-		v.add("malformed-reply", "%s: %v", describe(op), err)
-		return false
-	}
-	return true
-}
-
-// result is the verdict: valid when no anomaly was recorded.
+// result is the verdict: valid when no anomaly of Maelstrom's was
+// recorded, unknown when the checker could not tell.
 func (v *verdict) result() sim.Result {
 	for _, k := range v.kinds {
 		if n := v.counts[k]; n > maxPerKind {
-			v.anomalies = append(v.anomalies, sim.Anomaly{Kind: k, Detail: fmt.Sprintf("... and %d more %s anomalies", n-maxPerKind, k)})
+			more := sim.Anomaly{Kind: k, Detail: fmt.Sprintf("... and %d more %s anomalies", n-maxPerKind, k)}
+			if slices.ContainsFunc(v.strict, func(a sim.Anomaly) bool { return a.Kind == k }) {
+				v.strict = append(v.strict, more)
+			} else {
+				v.anomalies = append(v.anomalies, more)
+			}
 		}
 	}
-	return sim.Result{Valid: len(v.anomalies) == 0, Anomalies: v.anomalies, Stats: v.stats}
+	ok := len(v.anomalies) == 0
+	return sim.Result{Valid: ok && !v.unknown, Unknown: ok && v.unknown, Anomalies: v.anomalies, Strict: v.strict, Stats: v.stats}
 }
 
-// describe names an operation for a person: process, node, type, outcome and times.
+// describe names an operation for a person: process, node, :f, outcome and times.
 func describe(op sim.Op) string {
-	return fmt.Sprintf("p%d→%s %s %s [%s..%s]", op.Process, op.Node, op.Type, op.Status, ms(op.Invoke), ms(op.Complete))
+	s := fmt.Sprintf("p%d→%s %s %s [%s..%s]", op.Process, op.Node, op.F, op.Status, ms(op.Invoke), ms(op.Complete))
+	if op.Error != "" {
+		s += " (" + op.Error + ")"
+	}
+	return s
 }
 
 // ms formats a duration as milliseconds.

@@ -4,49 +4,58 @@ import (
 	"cmp"
 	"fmt"
 	"math/bits"
-	"math/rand/v2"
 	"slices"
 	"strings"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/gen"
 )
 
 // counterSpec is the g-counter (negative false) or pn-counter workload.
 type counterSpec struct{ negative bool }
 
-type addBody struct {
-	Type  string `json:"type"`
-	Delta int64  `json:"delta"`
-}
-
 // Preamble implements sim.Spec: counters have none.
 func (*counterSpec) Preamble([]string) map[string]sim.Body { return nil }
 
-// NewClient implements sim.Spec.
-func (s *counterSpec) NewClient(_ int, _ string, r *rand.Rand) sim.Client {
-	return counterClient{negative: s.negative, r: r}
-}
-
-// counterClient adds or reads with equal odds. Like Maelstrom, a delta is
-// uniform in [-5, 4]; g-counter keeps only the non-negative ones, which
-// here means a uniform draw from [0, 4].
-type counterClient struct {
-	negative bool
-	r        *rand.Rand
-}
-
-func (c counterClient) Next() sim.Body {
-	if c.r.IntN(2) == 1 {
-		return typeOnly{Type: "read"}
+// Generators implements sim.Spec as pn_counter.clj: a random mix of adds,
+// delta uniform in [-5, 4], and reads; g_counter.clj filters the negative
+// adds out of that mix, which leaves one add (delta in [0, 4]) to two
+// reads. Finally one read per thread, marked final.
+func (s *counterSpec) Generators(*gen.Test) (gen.Gen, gen.Gen) {
+	adds := gen.FuncOp(func(t *gen.Test) gen.Op { return gen.Op{F: "add", Value: int64(t.Rand.IntN(10)) - 5} })
+	load := gen.Mix(adds, gen.Repeat(-1, gen.Once(gen.Op{F: "read"})))
+	if !s.negative {
+		load = gen.Filter(func(op gen.Op) bool { return op.F != "add" || op.Value.(int64) >= 0 }, load)
 	}
-	if c.negative {
-		return addBody{Type: "add", Delta: int64(c.r.IntN(10)) - 5}
-	}
-	return addBody{Type: "add", Delta: int64(c.r.IntN(5))}
+	return load, gen.EachThread(gen.Once(gen.Op{F: "read", Final: true}))
 }
 
-func (counterClient) Observe(sim.Op)    {}
-func (counterClient) Final() []sim.Body { return []sim.Body{typeOnly{Type: "read"}} }
+// Invoke implements sim.Spec. Maelstrom's counter clients translate no
+// error: any error, a definite code or a timeout, crashes the client, so
+// the operation is indeterminate. An ok read's value is an int64.
+func (*counterSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {
+	if op.F == "add" {
+		if err := c.RPC(node, map[string]any{"type": "add", "delta": op.Value}, 0, nil); err != nil {
+			return op, err
+		}
+		op.Type = gen.OK
+		return op, nil
+	}
+	var resp struct {
+		Value *int64 `json:"value"`
+	}
+	if err := c.RPC(node, map[string]string{"type": "read"}, 0, &resp); err != nil {
+		return op, err
+	}
+	if resp.Value == nil {
+		return op, fmt.Errorf("read_ok without a value")
+	}
+	op.Type, op.Value = gen.OK, *resp.Value
+	return op, nil
+}
+
+// Reusable implements sim.Spec: Maelstrom's counter clients are not.
+func (*counterSpec) Reusable() bool { return false }
 
 // Check implements sim.Spec: every ok final read must equal the sum of the
 // ok adds plus the deltas of some subset of the indeterminate (info) ones.
@@ -63,14 +72,10 @@ func (*counterSpec) Check(h sim.History) sim.Result {
 	var definite int64
 	var maybe []int64
 	for i, op := range h {
-		if op.Type != "add" || op.Status == sim.Fail {
+		if op.F != "add" || op.Status == sim.Fail {
 			continue
 		}
-		var d int64
-		if err := field(op.Req, "delta", &d); err != nil {
-			v.add("malformed-request", "%s: %v", describe(op), err)
-			continue
-		}
+		d, _ := op.Value.(int64)
 		adds = append(adds, add{i, d})
 		if op.Status == sim.OK {
 			definite += d
@@ -87,14 +92,10 @@ func (*counterSpec) Check(h sim.History) sim.Result {
 	var finals, outOfBounds int
 	var nonFinal []read
 	for i, op := range h {
-		if op.Type != "read" || op.Status != sim.OK {
+		if op.F != "read" || op.Status != sim.OK {
 			continue
 		}
-		var val int64
-		if err := field(op.Resp, "value", &val); err != nil {
-			v.add("malformed-reply", "%s: %v", describe(op), err)
-			continue
-		}
+		val, _ := op.Out.(int64)
 		if op.Final {
 			finals++
 			if !acceptable.contains(val) {

@@ -1,49 +1,51 @@
-// Package spec holds, for each Maelstrom workload the simulator runs, the
-// client generator and the checker (sim.Spec), modelled on Maelstrom 0.2's
-// workloads (src/maelstrom/workload/*.clj) and the Jepsen checkers they use.
-// New picks one by workload name; txn-rw-register lives in package
-// sim/spec/txn. Clients are deterministic given their rng, except for
-// values shared through the Spec (broadcast values, kafka keys and
-// messages), which depend on the order clients ask for them.
+// Package spec holds, for each Maelstrom workload the simulator runs, its
+// generators, its client and its checker (sim.Spec), as Maelstrom 0.2.3's
+// workloads (src/maelstrom/workload/*.clj) and the Jepsen and Elle
+// checkers they use have them. New picks one by workload name;
+// txn-rw-register lives in package sim/spec/txn. FIDELITY.md beside this
+// file compares them point by point with Maelstrom's source.
 //
 // Every checker is a pure function of the history. Anomalies are listed at
-// most ten per kind (the rest summed up); figures go to Result.Stats.
+// most ten per kind (the rest summed up); figures go to Result.Stats. What
+// the simulator checks beyond Maelstrom goes to Result.Strict.
 //
-// echo: `echo{echo:"Please echo N"}`, N < 128. Every echo must come back ok
-// with the same payload (compared as canonical JSON). As in Maelstrom, whose
-// checker compares each completion with its invocation, an echo that failed
-// or timed out is an anomaly too ("unanswered").
+// echo: each thread sends `echo{echo:"Please echo N"}`, N < 128. As in
+// Maelstrom, whose checker compares each completion's echo with its
+// invocation's value, an echo that failed or timed out is an anomaly too
+// ("unanswered").
 //
 // unique-ids: `generate` only. Ids of ok replies are compared as canonical
 // JSON (numbers kept as written, so integers compare exactly and 1, 1.0
 // and "1" are three ids; object keys sorted). Any id seen twice is a
 // "duplicate-id" naming the id and the ops.
 //
-// broadcast, g-set: adds of 0, 1, 2, … (shared by all clients) and reads,
-// half each; one final read per client; broadcast first sends every node
-// the topology map (Maelstrom's grid, line, tree/tree2/tree3/tree4 or
-// total, same shapes and neighbour order). The checker is Jepsen's
-// set-full: per value, the last-invoked read containing it and the
-// last-invoked read lacking it (among reads that completed after the add
-// began) decide whether it is stable, lost or never read; the stable
-// latency is from the value's known time (ack, or first read showing it)
-// to the invocation of the last read lacking it, with Jepsen's quantiles.
-// Differences, all stricter: a value known before the final reads began
-// must be in every ok final read (set-full only looks at the last-invoked
-// one, so a node that never got a value can pass if another node's final
-// read was invoked later); a read of a value never added is "unexpected"
-// (set-full ignores it); no stable value at all ("nothing-stable") is
-// invalid, where Maelstrom says :unknown, which it does not count as valid.
+// broadcast, g-set: a uniform mix of adds of 0, 1, 2, … (one sequence
+// shared by all threads) and reads; one read per thread after the heal
+// and the quiet period; broadcast first sends every node the topology
+// (Maelstrom's grid, line, tree/tree2/tree3/tree4 or total, same shapes
+// and neighbour order). Broadcast's client fails reads and leaves
+// broadcasts indeterminate on errors; g-set's translates no error, so any
+// error crashes it. The checker is Jepsen's set-full, event for event:
+// per value, the invocations of the last read that contained it and of the
+// last that lacked it decide whether it is stable, lost or never read;
+// the stable latency runs from when the value was known (its ack, or the
+// first read showing it) to the last read lacking it. No value stable or
+// lost is Jepsen's :unknown (Result.Unknown), not valid. Stricter, apart:
+// a value known before the final reads began must be in every ok final
+// read ("missing-from-final"), and no read may return a value never added
+// ("unexpected").
 //
-// g-counter, pn-counter: `add{delta}` with delta uniform in [-5, 4] (pn) or
-// [0, 4] (g) and reads, half each, one final read per client. Only ok
-// final reads are judged: each must be the sum of ok adds plus the deltas
-// of some subset of indeterminate (info) adds ("wrong-final-read", with the
-// acceptable values). The subset sums are exact, like Maelstrom's range
-// set: a bitset of reachable sums built by shift-or, O(adds × spread/64);
-// past a spread of 2^24 it falls back to the hull [min, max] and says so
-// in Stats. Non-final reads are only counted: those outside [Σ negative,
-// Σ positive] of the adds invoked before they completed go to Stats.
+// g-counter, pn-counter: a uniform mix of `add{delta}`, delta uniform in
+// [-5, 4], and reads; g-counter filters the negative adds out of that mix,
+// which leaves one add (delta 0..4) to two reads. One final read per
+// thread. The clients translate no error: every error, definite codes
+// included, crashes the client and leaves the operation indeterminate.
+// Only ok final reads are judged: each must be the sum of the ok adds plus
+// the deltas of some subset of the indeterminate ones ("wrong-final-read",
+// with the acceptable values), an exact set as Maelstrom's range set is: a
+// bitset of reachable sums built by shift-or, O(adds × spread/64); past a
+// spread of 2^24 it falls back to the hull [min, max] and says so in
+// Stats. Non-final reads are only counted.
 //
 // kafka: clients follow Maelstrom's (Jepsen's kafka workload, assign mode):
 // keys are integers as strings, a few in rotation (3 by default, picked

@@ -3,67 +3,64 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/gen"
 )
 
-// echoSpec is the echo workload: clients send `echo{echo}` and expect the
-// same payload back.
+// echoSpec is the echo workload (workload/echo.clj): each thread sends
+// `echo{echo:"Please echo N"}`, N < 128, and expects the same payload
+// back.
 type echoSpec struct{}
-
-type echoBody struct {
-	Type string `json:"type"`
-	Echo string `json:"echo"`
-}
 
 // Preamble implements sim.Spec: echo has none.
 func (echoSpec) Preamble([]string) map[string]sim.Body { return nil }
 
-// NewClient implements sim.Spec.
-func (echoSpec) NewClient(_ int, _ string, r *rand.Rand) sim.Client { return echoClient{r: r} }
-
-type echoClient struct{ r *rand.Rand }
-
-func (c echoClient) Next() sim.Body {
-	return echoBody{Type: "echo", Echo: fmt.Sprintf("Please echo %d", c.r.IntN(128))}
+// Generators implements sim.Spec: every thread its own stream of echoes;
+// no final generator.
+func (echoSpec) Generators(*gen.Test) (gen.Gen, gen.Gen) {
+	return gen.EachThread(gen.FuncOp(func(t *gen.Test) gen.Op {
+		return gen.Op{F: "echo", Value: fmt.Sprintf("Please echo %d", t.Rand.IntN(128))}
+	})), nil
 }
-func (echoClient) Observe(sim.Op)    {}
-func (echoClient) Final() []sim.Body { return nil }
 
-// Check implements sim.Spec: every echo must be answered with the payload it
-// carried. Like Maelstrom's checker (which compares each completion's echo
-// with the invocation's value), an echo that failed or timed out counts
-// against the run too.
+// Invoke implements sim.Spec: the reply's echo, as raw JSON, is the
+// completion's value.
+func (echoSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {
+	var resp struct {
+		Echo json.RawMessage `json:"echo"`
+	}
+	err := c.RPC(node, map[string]any{"type": "echo", "echo": op.Value}, 0, &resp)
+	if err == nil {
+		op.Type, op.Value = gen.OK, resp.Echo
+	}
+	return sim.WithErrors(op, false, err)
+}
+
+// Reusable implements sim.Spec: Maelstrom's echo client is not.
+func (echoSpec) Reusable() bool { return false }
+
+// Check implements sim.Spec: every completion must carry the echo of its
+// invocation. Like Maelstrom's checker, which compares each completion's
+// :echo with the invocation's value, an echo that failed or timed out
+// counts against the run too ("unanswered").
 func (echoSpec) Check(h sim.History) sim.Result {
 	v := newVerdict()
-	n := 0
 	for _, op := range h {
-		if op.Type != "echo" {
+		if op.F != "echo" {
 			continue
 		}
-		n++
 		if op.Status != sim.OK {
-			v.add("unanswered", "%s got no echo (error code %d)", describe(op), op.ErrCode)
+			v.add("unanswered", "%s got no echo", describe(op))
 			continue
 		}
-		var req, resp struct {
-			Echo json.RawMessage `json:"echo"`
-		}
-		if err := decode(op.Req, &req); err != nil {
-			v.add("malformed-request", "%s: %v", describe(op), err)
-			continue
-		}
-		if err := decode(op.Resp, &resp); err != nil || resp.Echo == nil {
-			v.add("wrong-echo", "%s: reply %.200s has no echo", describe(op), op.Resp)
-			continue
-		}
-		want, err1 := canonical(req.Echo)
-		got, err2 := canonical(resp.Echo)
-		if err1 != nil || err2 != nil || want != got {
-			v.add("wrong-echo", "%s: sent %s, got back %.200s", describe(op), req.Echo, resp.Echo)
+		want, _ := json.Marshal(op.Value)
+		raw, _ := op.Out.(json.RawMessage)
+		got, err := canonical(raw)
+		if err != nil || got != string(want) {
+			v.add("wrong-echo", "%s: sent %s, got back %.200s", describe(op), want, raw)
 		}
 	}
-	v.stats["echo-count"] = n
+	v.stats["echo-count"] = len(h)
 	return v.result()
 }

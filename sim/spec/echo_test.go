@@ -1,35 +1,47 @@
 package spec
 
 import (
-	"math/rand/v2"
+	"encoding/json"
 	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/sim"
 )
 
-func TestEchoClientAsksLikeMaelstrom(t *testing.T) {
-	c := echoSpec{}.NewClient(0, "n0", rand.New(rand.NewPCG(1, 2)))
-	for range 50 {
-		var e string
-		raw := encode(t, c.Next())
-		if err := field(raw, "echo", &e); err != nil || !strings.HasPrefix(e, "Please echo ") || bodyType(t, raw) != "echo" {
-			t.Fatalf("body %s", raw)
+func TestEchoGeneratorAsksLikeMaelstrom(t *testing.T) {
+	load, final := echoSpec{}.Generators(nil)
+	if final != nil {
+		t.Error("echo has no final generator")
+	}
+	procs := map[int]int{}
+	for _, o := range drawOps(t, load, 3, 60) {
+		if e, ok := o.Value.(string); o.F != "echo" || !ok || !strings.HasPrefix(e, "Please echo ") {
+			t.Fatalf("op %+v", o)
 		}
+		procs[o.Process]++
+	}
+	if len(procs) != 3 {
+		t.Errorf("ops per process %v: every thread echoes", procs)
 	}
 }
 
 func TestEchoCheck(t *testing.T) {
-	req := `{"type":"echo","echo":"Please echo 7"}`
+	echo := func(out string, st sim.Status) sim.Op {
+		var raw any = "Please echo 7"
+		if out != "" {
+			raw = json.RawMessage(out)
+		}
+		return op(0, "echo", "Please echo 7", raw, st, 0, 1)
+	}
 	tests := []struct {
 		name string
 		h    sim.History
 		want []string
 	}{
-		{"clean", sim.History{op(0, "echo", req, `{"type":"echo_ok","echo":"Please echo 7","in_reply_to":1}`, sim.OK, 0, 1)}, nil},
-		{"wrong payload", sim.History{op(0, "echo", req, `{"type":"echo_ok","echo":"Please echo 8"}`, sim.OK, 0, 1)}, []string{"wrong-echo"}},
-		{"no payload", sim.History{op(0, "echo", req, `{"type":"echo_ok"}`, sim.OK, 0, 1)}, []string{"wrong-echo"}},
-		{"timed out", sim.History{op(0, "echo", req, "", sim.Info, 0, 5000)}, []string{"unanswered"}},
+		{"clean", sim.History{echo(`"Please echo 7"`, sim.OK)}, nil},
+		{"wrong payload", sim.History{echo(`"Please echo 8"`, sim.OK)}, []string{"wrong-echo"}},
+		{"no payload", sim.History{echo(`null`, sim.OK)}, []string{"wrong-echo"}},
+		{"timed out", sim.History{echo("", sim.Info)}, []string{"unanswered"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) { wantKinds(t, echoSpec{}.Check(tt.h), tt.want...) })

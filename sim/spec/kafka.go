@@ -1,52 +1,233 @@
+// The kafka workload, as Maelstrom 0.2.3 runs it: maelstrom.workload.kafka
+// over Jepsen 0.3.1's jepsen.tests.kafka workload with :txn? false,
+// :crash-clients? true and :sub-via #{:assign}, itself over Elle 0.1.6's
+// list-append generator with :max-txn-length 1.
+//
+// Suggested package-doc paragraph:
+//
+// kafka: the generator is Jepsen's kafka workload as Maelstrom builds it.
+// Elle's list-append transactions of one micro-op, over KeyCount keys in
+// rotation (10 by default; key i of the pool 2^i times as likely as the
+// first), read or append with equal odds, a key retired for a fresh one
+// after MaxWritesPerKey (16) appends, become [:poll] and [:send k v] ops,
+// v = 1, 2, ... per key. One op in 8 is an assign instead, of the key of
+// the transaction that then follows; a third of the assigns also take the
+// keys ok sends reached beyond what ok polls have read. A crash op goes to
+// some client every 30/concurrency s on average. Keys are decimal strings.
+// The client is Maelstrom's: assign asks list_committed_offsets for its
+// keys and starts the ones it was not already polling at their committed
+// offset (0 if none; seek-to-beginning asks nothing and starts all at 0);
+// poll asks from the client's offsets and, when it returned messages,
+// commits the highest offset per key inside the same op; crash ends :info
+// and the thread opens a fresh client with no offsets. Replies must match
+// Maelstrom's schemas exactly, or the client crashes. Final phase (after
+// the heal and the quiet period): each thread crashes, assigns every key
+// any ok op touched from offset 0 and polls every 0–0.4 s until it has
+// read each key up to the highest offset any ok op touched; the phase is
+// clipped to 10 s. The checker is Jepsen's kafka checker: from each key's
+// version order (the offsets ok sends and polls saw, gaps skipped) it
+// reports inconsistent-offsets, duplicate, lost-write, G1a, poll-skip and
+// nonmonotonic-poll (per process, between successive polls),
+// int-poll-skip and int-nonmonotonic-poll (inside one poll),
+// nonmonotonic-send, unseen (acknowledged, never polled) and G1c-realtime
+// (a poll returned a message whose send began after the poll ended), each
+// of which makes the run invalid. Where Jepsen's checker throws (a polled
+// message no op sent, a key whose ok polls only ever returned it empty, a
+// negative offset), the run is unknown ("checker-error"). Stricter than
+// Maelstrom (Result.Strict): committed-offset-regression (an assign's
+// list_committed_offsets omits a key or lists it below a commit
+// acknowledged before the assign began), poll-before-offset and
+// poll-start-skip (a poll's first message of a key is below the offset it
+// asked for, or past a known message at or after it).
+
 package spec
 
 import (
-	"encoding/json"
+	"fmt"
 	"maps"
-	"math/rand/v2"
 	"slices"
 	"strconv"
+	"strings"
 	"sync"
-	"time"
 
 	"github.com/glomers/glomers/sim"
 )
 
-// Kafka generator knobs. Maelstrom's come from Jepsen's kafka workload over
-// Elle's list-append generator.
+// Kafka workload defaults, as Maelstrom passes its options down.
 const (
-	kafkaKeyCount     = 3                // keys in rotation (Elle's default)
-	kafkaWritesPerKey = 16               // sends before a key is retired (Maelstrom's --max-writes-per-key default)
-	kafkaAssignOdds   = 64               // 1 op in 64 re-assigns the client's keys (Jepsen's sub-p)
-	kafkaCrashMean    = 10 * time.Second // mean time between a client's crashes
-	kafkaFinalPolls   = 8                // final polls per client
+	// kafkaKeyCount is Elle's wr-txns default for the exponential key
+	// distribution when Maelstrom gets no --key-count.
+	kafkaKeyCount = 10
+	// kafkaWritesPerKey is Maelstrom's --max-writes-per-key default.
+	kafkaWritesPerKey = 16
 )
 
-// kafkaSpec is the kafka workload. It owns what Maelstrom's generator shares
-// between clients: the rotation of keys, the next message, and the highest
-// offset known per key (the target of the final polls).
+// How kafka operations look in the history (sim.Op and gen.Op):
+//
+//	F         Value (invocation)           Out (completion)
+//	"send"    []kafkaMop{{F: "send",       ok: []kafkaMop{{F: "send", Key, Msg,
+//	            Key, Msg}}                      Offset, Acked: true}}
+//	"poll"    []kafkaMop{{F: "poll"}}      ok: []kafkaMop{{F: "poll", Msgs,
+//	                                            From, Commit}}
+//	"assign"  []string keys (Ext           ok: kafkaAssigned{Keys, Committed}
+//	          "seek-to-beginning?": true
+//	          in the final phase)
+//	"crash"   nil                          nil (always Info)
+//
+// A completion that is not ok carries its invocation's value, as Jepsen's
+// with-errors leaves it. Jepsen's values are vectors of micro-ops,
+// [[:send k v]] → [[:send k [offset v]]] and [[:poll]] → [[:poll {k
+// [[offset msg] ...]}]]; kafkaMop is one micro-op (there is always exactly
+// one, since Maelstrom sets :txn? false).
+
+// kafkaMop is one micro-operation of a send or poll.
+type kafkaMop struct {
+	F string `json:"f"` // "send" or "poll"
+
+	// send
+	Key    string `json:"key,omitempty"`
+	Msg    int64  `json:"msg,omitempty"`
+	Offset int64  `json:"offset,omitempty"` // the offset the server assigned, when Acked
+	Acked  bool   `json:"acked,omitempty"`  // completed with an offset: [:send k [offset msg]]
+
+	// poll, once completed ok
+	Msgs map[string][]kafkaPair `json:"msgs,omitempty"` // what the server returned, per key (non-nil)
+	// From and Commit are what the client did around the poll, kept for
+	// the simulator's strict checks (Jepsen's history has neither): the
+	// offsets the poll asked for, and the offsets committed after it (nil
+	// when it returned no message, so that nothing was committed).
+	From   map[string]int64 `json:"from,omitempty"`
+	Commit map[string]int64 `json:"commit,omitempty"`
+}
+
+// kafkaPair is one [offset msg] pair a poll returned.
+type kafkaPair struct {
+	Offset int64 `json:"offset"`
+	Msg    int64 `json:"msg"`
+	// Raw is the message's JSON text when it is not an integer (Maelstrom
+	// accepts any JSON value); "" otherwise.
+	Raw string `json:"raw,omitempty"`
+}
+
+// val is the pair's message as a comparable value.
+func (p kafkaPair) val() kafkaVal { return kafkaVal{p.Msg, p.Raw} }
+
+// kafkaVal is a message: an integer, or the JSON text of anything else.
+type kafkaVal struct {
+	N   int64
+	Raw string
+}
+
+func (v kafkaVal) String() string {
+	if v.Raw != "" {
+		return v.Raw
+	}
+	return strconv.FormatInt(v.N, 10)
+}
+
+func (v kafkaVal) less(w kafkaVal) bool {
+	if v.Raw != w.Raw {
+		return v.Raw < w.Raw
+	}
+	return v.N < w.N
+}
+
+// kafkaAssigned is the completion value of an ok assign: the keys (the
+// invocation's value, which is Jepsen's completion value) and, for the
+// simulator's strict checks, the committed offsets list_committed_offsets
+// returned (nil for seek-to-beginning, which asks nothing).
+type kafkaAssigned struct {
+	Keys      []string         `json:"keys"`
+	Committed map[string]int64 `json:"committed,omitempty"`
+}
+
+func (m kafkaMop) String() string {
+	switch m.F {
+	case "send":
+		if m.Acked {
+			return fmt.Sprintf("[:send %q [%d %d]]", m.Key, m.Offset, m.Msg)
+		}
+		return fmt.Sprintf("[:send %q %d]", m.Key, m.Msg)
+	case "poll":
+		if m.Msgs == nil {
+			return "[:poll]"
+		}
+		var b strings.Builder
+		b.WriteString("[:poll {")
+		for i, k := range kafkaSortKeys(slices.Collect(maps.Keys(m.Msgs))) {
+			if i > 0 {
+				b.WriteString(", ")
+			}
+			fmt.Fprintf(&b, "%q [", k)
+			for j, p := range m.Msgs[k] {
+				if j > 0 {
+					b.WriteString(" ")
+				}
+				fmt.Fprintf(&b, "[%d %s]", p.Offset, p.val())
+			}
+			b.WriteString("]")
+		}
+		b.WriteString("}]")
+		return b.String()
+	}
+	return "[" + m.F + "]"
+}
+
+// kafkaKeyLess orders keys as Jepsen's sorted maps of integer keys do:
+// numerically; keys that are not integers (which only a server could
+// invent) after them, in text order.
+func kafkaKeyLess(a, b string) bool {
+	x, errA := strconv.ParseInt(a, 10, 64)
+	y, errB := strconv.ParseInt(b, 10, 64)
+	switch {
+	case errA == nil && errB == nil:
+		if x != y {
+			return x < y
+		}
+		return a < b
+	case errA == nil:
+		return true
+	case errB == nil:
+		return false
+	}
+	return a < b
+}
+
+// kafkaSortKeys sorts keys in place with kafkaKeyLess and returns them.
+func kafkaSortKeys(ks []string) []string {
+	slices.SortFunc(ks, func(a, b string) int {
+		switch {
+		case kafkaKeyLess(a, b):
+			return -1
+		case kafkaKeyLess(b, a):
+			return 1
+		}
+		return 0
+	})
+	return ks
+}
+
+// kafkaSpec is the kafka workload for one run.
 type kafkaSpec struct {
 	keyCount, writesPerKey int
 
+	// offsets is Jepsen's max-offsets atom: the highest offset any ok op
+	// touched per key, filled by the load generator's track-key-offsets
+	// and read by the final polls.
+	offsets *kafkaOffsets
+
 	mu      sync.Mutex
-	active  []int          // keys in rotation
-	writes  map[int]int    // sends generated per active key
-	nextKey int            // the next fresh key
-	nextMsg int64          // the next message
-	known   map[string]int // highest offset seen per key, from ok sends and polls
+	clients map[string]*kafkaClient // by connection id: each client's poll offsets
 }
 
 func newKafkaSpec(cfg sim.Config) *kafkaSpec {
-	s := &kafkaSpec{keyCount: cfg.KeyCount, writesPerKey: cfg.MaxWritesPerKey, writes: map[int]int{}, known: map[string]int{}}
+	s := &kafkaSpec{keyCount: cfg.KeyCount, writesPerKey: cfg.MaxWritesPerKey,
+		offsets: &kafkaOffsets{m: map[string]int64{}}, clients: map[string]*kafkaClient{}}
 	if s.keyCount <= 0 {
 		s.keyCount = kafkaKeyCount
 	}
 	if s.writesPerKey <= 0 {
 		s.writesPerKey = kafkaWritesPerKey
-	}
-	for range s.keyCount {
-		s.active = append(s.active, s.nextKey)
-		s.nextKey++
 	}
 	return s
 }
@@ -54,256 +235,31 @@ func newKafkaSpec(cfg sim.Config) *kafkaSpec {
 // Preamble implements sim.Spec: kafka has none.
 func (*kafkaSpec) Preamble([]string) map[string]sim.Body { return nil }
 
-// NewClient implements sim.Spec.
-func (s *kafkaSpec) NewClient(_ int, _ string, r *rand.Rand) sim.Client {
-	c := &kafkaClient{s: s, r: r, pos: map[string]int{}, sent: map[string]int{}, polled: map[string]int{}}
-	c.nextCrash = crashGap(r)
-	return c
+// Reusable implements sim.Spec: Maelstrom's kafka client is torn down
+// after a crash (client/Reusable false), so a fresh one starts with no
+// offsets.
+func (*kafkaSpec) Reusable() bool { return false }
+
+// kafkaOffsets is a map of keys to the highest offset seen, shared by the
+// load generator (which writes it) and the final generator (which reads it
+// once); both run on the interpreter's goroutine, the mutex is for safety.
+type kafkaOffsets struct {
+	mu sync.Mutex
+	m  map[string]int64
 }
 
-// pickSlot chooses an index into the active keys: the first with odds 1/2,
-// the next 1/4, and so on (Elle's exponential key distribution).
-func pickSlot(r *rand.Rand, n int) int {
-	i := 0
-	for i < n-1 && r.IntN(2) == 1 {
-		i++
-	}
-	return i
-}
-
-// key picks a key for an assignment.
-func (s *kafkaSpec) key(r *rand.Rand) string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return strconv.Itoa(s.active[pickSlot(r, len(s.active))])
-}
-
-// send picks a key and a fresh message for a send, retiring the key once it
-// has had its share of writes.
-func (s *kafkaSpec) send(r *rand.Rand) (string, int64) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	i := pickSlot(r, len(s.active))
-	k := s.active[i]
-	s.writes[k]++
-	if s.writes[k] >= s.writesPerKey {
-		delete(s.writes, k)
-		s.active[i] = s.nextKey
-		s.nextKey++
-	}
-	m := s.nextMsg
-	s.nextMsg++
-	return strconv.Itoa(k), m
-}
-
-// saw records that offset o of key k exists.
-func (s *kafkaSpec) saw(k string, o int) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	if cur, ok := s.known[k]; !ok || o > cur {
-		s.known[k] = o
-	}
-}
-
-// targets is a copy of the highest offset known per key.
-func (s *kafkaSpec) targets() map[string]int {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return maps.Clone(s.known)
-}
-
-// crashGap draws the time to a client's next crash, uniform in
-// [0, 2·kafkaCrashMean) like Jepsen's stagger.
-func crashGap(r *rand.Rand) time.Duration {
-	return time.Duration(r.Int64N(int64(2 * kafkaCrashMean)))
-}
-
-type sendBody struct {
-	Type string `json:"type"`
-	Key  string `json:"key"`
-	Msg  int64  `json:"msg"`
-}
-
-type offsetsBody struct {
-	Type    string         `json:"type"` // poll or commit_offsets
-	Offsets map[string]int `json:"offsets"`
-}
-
-type keysBody struct {
-	Type string   `json:"type"`
-	Keys []string `json:"keys"`
-}
-
-// kafkaClient is one consumer-producer, like Maelstrom's: it polls the keys
-// it is assigned from its own positions, commits what each poll returned,
-// now and then reassigns itself (the new keys start from their committed
-// offsets, kept keys keep their positions), and every so often "crashes":
-// it forgets its positions and reassigns its keys from the committed
-// offsets. The core calls it from one goroutine at a time, but the final
-// polls' bodies are encoded from its state (see finalPoll), hence the mutex.
-type kafkaClient struct {
-	s *kafkaSpec
-	r *rand.Rand
-
-	mu        sync.Mutex
-	pos       map[string]int // assigned keys → next offset to poll
-	assigning []string       // keys of the list_committed_offsets in flight
-	commit    map[string]int // offsets to commit next: the highest polled per key
-	sent      map[string]int // highest offset this client sent per key, not yet polled past
-	polled    map[string]int // highest offset this client polled per key
-	now       time.Duration  // completion time of the last op observed
-	nextCrash time.Duration
-	targets   map[string]int // final phase: offsets the final polls must reach
-}
-
-func (c *kafkaClient) Next() sim.Body {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if len(c.commit) > 0 {
-		b := offsetsBody{Type: "commit_offsets", Offsets: c.commit}
-		c.commit = nil
-		return b
-	}
-	if c.now >= c.nextCrash && len(c.pos) > 0 {
-		// Crash: a fresh client knows no positions and resumes the same
-		// keys from the committed offsets.
-		c.nextCrash = c.now + crashGap(c.r)
-		keys := slices.Sorted(maps.Keys(c.pos))
-		c.pos = map[string]int{}
-		return c.assign(keys)
-	}
-	if len(c.pos) == 0 || c.r.IntN(kafkaAssignOdds) == 0 {
-		keys := []string{c.s.key(c.r)}
-		if len(c.sent) > 0 && c.r.IntN(3) == 0 {
-			// Like Jepsen's poll-unseen: catch up on keys this client
-			// sent to but has not polled.
-			for _, k := range slices.Sorted(maps.Keys(c.sent)) {
-				if !slices.Contains(keys, k) {
-					keys = append(keys, k)
-				}
-			}
-		}
-		return c.assign(keys)
-	}
-	if c.r.IntN(2) == 0 {
-		k, m := c.s.send(c.r)
-		return sendBody{Type: "send", Key: k, Msg: m}
-	}
-	return offsetsBody{Type: "poll", Offsets: maps.Clone(c.pos)}
-}
-
-func (c *kafkaClient) assign(keys []string) sim.Body {
-	c.assigning = keys
-	return keysBody{Type: "list_committed_offsets", Keys: keys}
-}
-
-func (c *kafkaClient) Observe(op sim.Op) {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.now = op.Complete
-	if op.Type == "list_committed_offsets" {
-		keys := c.assigning
-		c.assigning = nil
-		var committed map[string]int
-		if op.Status != sim.OK || field(op.Resp, "offsets", &committed) != nil {
-			return // keep the old assignment; an empty one is retried next
-		}
-		pos := make(map[string]int, len(keys))
-		for _, k := range keys {
-			if p, ok := c.pos[k]; ok {
-				pos[k] = p
-			} else {
-				pos[k] = committed[k] // 0 when nothing was committed
-			}
-		}
-		c.pos = pos
-		return
-	}
-	if op.Status != sim.OK {
-		return
-	}
-	switch op.Type {
-	case "send":
-		var k string
-		var o int
-		if field(op.Req, "key", &k) == nil && field(op.Resp, "offset", &o) == nil {
-			c.s.saw(k, o)
-			if o > c.polledOr(k) {
-				c.sent[k] = max(c.sent[k], o)
-			}
-		}
-	case "poll":
-		var msgs map[string][][]int64
-		if field(op.Resp, "msgs", &msgs) != nil {
-			return
-		}
-		for k, pairs := range msgs {
-			top := -1
-			for _, p := range pairs {
-				if len(p) == 2 {
-					top = max(top, int(p[0]))
-				}
-			}
-			if top < 0 {
-				continue
-			}
-			c.s.saw(k, top)
-			c.pos[k] = max(c.pos[k], top+1)
-			c.polled[k] = max(c.polledOr(k), top)
-			if s, ok := c.sent[k]; ok && s <= top {
-				delete(c.sent, k)
-			}
-			if !op.Final {
-				if c.commit == nil {
-					c.commit = map[string]int{}
-				}
-				c.commit[k] = max(c.commit[k], top)
-			}
+func (o *kafkaOffsets) merge(offs map[string]int64) {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	for k, v := range offs {
+		if cur, ok := o.m[k]; !ok || v > cur {
+			o.m[k] = v
 		}
 	}
 }
 
-func (c *kafkaClient) polledOr(k string) int {
-	if p, ok := c.polled[k]; ok {
-		return p
-	}
-	return -1
-}
-
-// Final implements sim.Client like Maelstrom's final polls: the client
-// crashes, assigns itself every key anyone has seen, seeks to offset 0, and
-// polls until it has read up to the highest offset known for each key. The
-// requests are encoded lazily (finalPoll) so that each one continues where
-// the previous reply left off and drops the keys already caught up.
-func (c *kafkaClient) Final() []sim.Body {
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	c.targets = c.s.targets()
-	c.pos = make(map[string]int, len(c.targets))
-	for k := range c.targets {
-		c.pos[k] = 0
-	}
-	c.commit = nil
-	bodies := make([]sim.Body, kafkaFinalPolls)
-	for i := range bodies {
-		bodies[i] = finalPoll{c}
-	}
-	return bodies
-}
-
-// finalPoll is a final poll request whose offsets are read from the client
-// when the core encodes it, after the previous final reply was observed.
-type finalPoll struct{ c *kafkaClient }
-
-// MarshalJSON implements json.Marshaler.
-func (p finalPoll) MarshalJSON() ([]byte, error) {
-	p.c.mu.Lock()
-	defer p.c.mu.Unlock()
-	offsets := map[string]int{}
-	for k, o := range p.c.pos {
-		if o <= p.c.targets[k] {
-			offsets[k] = o
-		}
-	}
-	return json.Marshal(offsetsBody{Type: "poll", Offsets: offsets})
+func (o *kafkaOffsets) snapshot() map[string]int64 {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	return maps.Clone(o.m)
 }

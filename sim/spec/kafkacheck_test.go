@@ -1,128 +1,268 @@
 package spec
 
 import (
-	"fmt"
+	"slices"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/glomers/glomers/sim"
 )
 
-func ksend(p int, key string, msg, offset int, st sim.Status, invoke, complete int) sim.Op {
-	resp := ""
+// Builders of kafka history ops; times are in milliseconds.
+
+func kms(ms int) time.Duration { return time.Duration(ms) * time.Millisecond }
+
+// ksend is a send of msg to key; when ok, the server gave it offset.
+func ksend(p int, key string, msg, offset int64, st sim.Status, invoke, complete int) sim.Op {
+	inv := []kafkaMop{{F: "send", Key: key, Msg: msg}}
+	op := sim.Op{Process: p, Node: "n0", F: "send", Value: inv, Out: inv, Status: st, Invoke: kms(invoke), Complete: kms(complete)}
 	if st == sim.OK {
-		resp = fmt.Sprintf(`{"type":"send_ok","offset":%d}`, offset)
+		op.Out = []kafkaMop{{F: "send", Key: key, Msg: msg, Offset: offset, Acked: true}}
 	}
-	return op(p, "send", fmt.Sprintf(`{"type":"send","key":%q,"msg":%d}`, key, msg), resp, st, invoke, complete)
+	return op
 }
 
-// kpoll is an ok poll: asked and msgs are the JSON of the request's offsets
-// and of the reply's msgs.
-func kpoll(p int, asked, msgs string, invoke, complete int) sim.Op {
-	return op(p, "poll", `{"type":"poll","offsets":`+asked+`}`, `{"type":"poll_ok","msgs":`+msgs+`}`, sim.OK, invoke, complete)
-}
-
-func kcommit(p int, offsets string, st sim.Status, invoke, complete int) sim.Op {
-	return op(p, "commit_offsets", `{"type":"commit_offsets","offsets":`+offsets+`}`, `{"type":"commit_offsets_ok"}`, st, invoke, complete)
-}
-
-func klist(p int, keys, offsets string, invoke, complete int) sim.Op {
-	return op(p, "list_committed_offsets", `{"type":"list_committed_offsets","keys":`+keys+`}`,
-		`{"type":"list_committed_offsets_ok","offsets":`+offsets+`}`, sim.OK, invoke, complete)
-}
-
-func TestKafkaCheck(t *testing.T) {
-	// A clean base: two sends to key 1 at sparse offsets, one to key 2,
-	// polled, committed and listed.
-	base := sim.History{
-		ksend(0, "1", 100, 0, sim.OK, 0, 1),
-		ksend(1, "1", 101, 2, sim.OK, 0, 1),
-		ksend(0, "2", 102, 5, sim.OK, 2, 3),
-		kpoll(0, `{"1":0,"2":0}`, `{"1":[[0,100],[2,101]],"2":[[5,102]]}`, 4, 5),
-		kcommit(0, `{"1":2,"2":5}`, sim.OK, 6, 7),
-		klist(1, `["1","2"]`, `{"1":2,"2":5}`, 8, 9),
-		kpoll(1, `{"1":2}`, `{"1":[[2,101]]}`, 10, 11),
+// kpoll is an ok poll: from are the offsets it asked for, msgs what it got
+// ([offset msg] pairs per key); it commits the highest offsets it got.
+func kpoll(p int, from map[string]int64, msgs map[string][][2]int64, invoke, complete int) sim.Op {
+	m := kafkaMop{F: "poll", Msgs: map[string][]kafkaPair{}, From: from}
+	for k, ps := range msgs {
+		m.Msgs[k] = []kafkaPair{}
+		for _, pr := range ps {
+			m.Msgs[k] = append(m.Msgs[k], kafkaPair{Offset: pr[0], Msg: pr[1]})
+			if m.Commit == nil {
+				m.Commit = map[string]int64{}
+			}
+			m.Commit[k] = max(m.Commit[k], pr[0])
+		}
 	}
-	with := func(ops ...sim.Op) sim.History { return append(append(sim.History{}, base...), ops...) }
+	return sim.Op{Process: p, Node: "n0", F: "poll", Value: []kafkaMop{{F: "poll"}}, Out: []kafkaMop{m},
+		Status: sim.OK, Invoke: kms(invoke), Complete: kms(complete)}
+}
+
+// kassign is an assign; committed is what list_committed_offsets returned
+// (nil: seek to beginning).
+func kassign(p int, keys []string, st sim.Status, committed map[string]int64, invoke, complete int) sim.Op {
+	op := sim.Op{Process: p, Node: "n0", F: "assign", Value: keys, Out: keys, Status: st, Invoke: kms(invoke), Complete: kms(complete)}
+	if st == sim.OK {
+		op.Out = kafkaAssigned{Keys: keys, Committed: committed}
+	}
+	return op
+}
+
+func kcheck(t *testing.T, h ...sim.Op) sim.Result {
+	t.Helper()
+	for i := range h {
+		h[i].Index = i
+	}
+	return newKafkaSpec(sim.Config{}).Check(h)
+}
+
+// kwant fails unless the result has exactly the wanted kinds of
+// Maelstrom's anomalies and of strict ones, and Maelstrom's verdict
+// follows from them (unknown when the checker would have thrown).
+func kwant(t *testing.T, r sim.Result, kinds []string, strict []string) {
+	t.Helper()
+	slices.Sort(kinds)
+	var sk []string
+	for _, a := range r.Strict {
+		if !slices.Contains(sk, a.Kind) {
+			sk = append(sk, a.Kind)
+		}
+	}
+	slices.Sort(sk)
+	slices.Sort(strict)
+	unknown := slices.Contains(kinds, "checker-error")
+	if got := r.Kinds(); !slices.Equal(got, kinds) || !slices.Equal(sk, strict) || r.Valid != (len(kinds) == 0) || r.Unknown != unknown {
+		t.Fatalf("valid=%v unknown=%v kinds=%v strict=%v, want kinds %v strict %v:\n%s", r.Valid, r.Unknown, got, sk, kinds, strict, kdump(r))
+	}
+}
+
+func kdump(r sim.Result) string {
+	var b strings.Builder
+	for _, a := range r.Anomalies {
+		b.WriteString(a.Kind + ": " + a.Detail + "\n")
+	}
+	for _, a := range r.Strict {
+		b.WriteString("strict " + a.Kind + ": " + a.Detail + "\n")
+	}
+	return b.String()
+}
+
+type kmsgs = map[string][][2]int64
+type koffs = map[string]int64
+
+func TestKafkaCheckValid(t *testing.T) {
+	r := kcheck(t,
+		ksend(0, "1", 1, 0, sim.OK, 0, 1),
+		ksend(1, "1", 2, 2, sim.OK, 0, 1), // offsets may be sparse
+		ksend(2, "2", 1, 5, sim.Info, 0, 1),
+		ksend(2+3, "2", 2, 0, sim.Fail, 2, 3),
+		kassign(0, []string{"1", "2"}, sim.OK, koffs{}, 2, 3),
+		kpoll(0, koffs{"1": 0, "2": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
+		kpoll(0, koffs{"1": 1, "2": 0}, kmsgs{"1": {{2, 2}}, "2": {{5, 1}}}, 6, 7),
+		kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {2, 2}}}, 6, 8),
+		kassign(1, []string{"1"}, sim.OK, koffs{"1": 2}, 9, 10),
+		sim.Op{Process: 1, F: "crash", Status: sim.Info, Invoke: kms(11), Complete: kms(11)},
+	)
+	kwant(t, r, nil, nil)
+	if r.Stats["unseen-count"] != 0 || r.Stats["keys"] != 2 {
+		t.Fatalf("stats %v", r.Stats)
+	}
+}
+
+func TestKafkaCheckAnomalies(t *testing.T) {
 	tests := []struct {
-		name string
-		h    sim.History
-		want []string
+		name   string
+		h      []sim.Op
+		kinds  []string
+		strict []string
 	}{
-		{"clean", base, nil},
-		{"indeterminate and failed sends never polled are fine", with(
-			ksend(0, "1", 200, 0, sim.Info, 20, 5020),
-			ksend(0, "1", 201, 0, sim.Fail, 21, 22),
-		), nil},
-		{"indeterminate send polled later", with(
-			ksend(0, "3", 200, 0, sim.Info, 20, 5020),
-			kpoll(0, `{"3":0}`, `{"3":[[0,200]]}`, 6000, 6001),
-		), nil},
-		{"inconsistent offsets", with(
-			ksend(1, "2", 300, 7, sim.OK, 20, 21),
-			kpoll(0, `{"2":6}`, `{"2":[[7,301]]}`, 30, 31),
-			ksend(1, "2", 301, 9, sim.Info, 20, 5020),
-		), []string{"inconsistent-offsets", "lost-write"}},
-		{"duplicate message", with(
-			kpoll(0, `{"1":0}`, `{"1":[[0,100],[2,101],[3,100]]}`, 20, 21),
-		), []string{"duplicate"}},
-		{"unexpected message", with(
-			kpoll(0, `{"2":0}`, `{"2":[[5,102],[6,100]]}`, 20, 21),
-		), []string{"unexpected-message"}},
-		{"aborted read", with(
-			ksend(1, "2", 400, 0, sim.Fail, 20, 21),
-			kpoll(0, `{"2":6}`, `{"2":[[6,400]]}`, 30, 31),
-		), []string{"aborted-read"}},
-		{"lost write", with(
-			ksend(1, "2", 500, 6, sim.OK, 20, 21),
-			ksend(1, "2", 501, 7, sim.OK, 22, 23),
-			kpoll(0, `{"2":7}`, `{"2":[[7,501]]}`, 30, 31),
-		), []string{"lost-write"}},
-		{"unseen", with(
-			ksend(1, "2", 500, 6, sim.OK, 20, 21),
-		), []string{"unseen"}},
-		{"poll starts before the asked offset", with(
-			kpoll(0, `{"1":2}`, `{"1":[[0,100],[2,101]]}`, 20, 21),
-		), []string{"nonmonotonic-poll"}},
-		{"poll goes backwards", with(
-			kpoll(0, `{"1":0}`, `{"1":[[2,101],[0,100]]}`, 20, 21),
-		), []string{"nonmonotonic-poll", "poll-skip"}},
-		{"poll skips a known offset at its start", with(
-			kpoll(0, `{"1":0}`, `{"1":[[2,101]]}`, 20, 21),
-		), []string{"poll-skip"}},
-		{"poll skips a known offset inside", with(
-			ksend(1, "1", 600, 3, sim.OK, 20, 21),
-			kpoll(0, `{"1":0}`, `{"1":[[0,100],[3,600]]}`, 30, 31),
-		), []string{"poll-skip"}},
-		{"sends of one client go backwards", with(
-			ksend(1, "3", 700, 4, sim.OK, 20, 21),
-			ksend(1, "3", 701, 1, sim.OK, 22, 23),
-			kpoll(2, `{"3":0}`, `{"3":[[1,701],[4,700]]}`, 30, 31),
-		), []string{"nonmonotonic-send"}},
-		{"committed offsets read while a commit is in flight", with(
-			kcommit(0, `{"1":3,"2":6}`, sim.OK, 20, 30),
-			klist(1, `["1","2"]`, `{"1":2,"2":6}`, 25, 26),
-			klist(1, `["1"]`, `{"1":2}`, 30, 31),
-		), nil},
-		{"an unacknowledged commit sets no floor", with(
-			kcommit(0, `{"1":7}`, sim.Info, 20, 5020),
-			klist(1, `["1"]`, `{"1":2}`, 6000, 6001),
-		), nil},
-		{"committed offset goes back", with(
-			kcommit(1, `{"1":0}`, sim.OK, 20, 21),
-			klist(2, `["1","2"]`, `{"1":0,"2":5}`, 22, 23),
-		), []string{"committed-offset-regression"}},
-		{"committed key left out", with(
-			klist(2, `["1","2"]`, `{"2":5}`, 20, 21),
-		), []string{"committed-offset-regression"}},
-		{"committed offset beyond any commit", with(
-			klist(1, `["1","2"]`, `{"1":9,"2":5}`, 20, 21),
-		), []string{"committed-offset-ahead"}},
-		{"malformed poll entry", with(
-			kpoll(0, `{"1":0}`, `{"1":[[0]]}`, 20, 21),
-		), []string{"malformed-reply"}},
+		{"two messages at one offset", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(1, "1", 2, 0, sim.OK, 0, 1),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 2, 3),
+		}, []string{"inconsistent-offsets", "lost-write", "unseen"}, nil},
+		{"a message at two offsets", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 1}}}, 2, 3),
+		}, []string{"duplicate", "int-nonmonotonic-poll"}, nil},
+		{"an acknowledged message below one polled, never polled", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			ksend(0, "1", 3, 2, sim.OK, 2, 3),
+			kpoll(1, koffs{"1": 2}, kmsgs{"1": {{2, 3}}}, 4, 5),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
+		}, []string{"lost-write", "unseen"}, nil},
+		{"an info send polled must be read below the highest read", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 0, sim.Info, 1, 2),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
+			kpoll(2, koffs{"1": 1}, kmsgs{"1": {{1, 2}}}, 4, 5),
+		}, nil, nil},
+		{"acknowledged, never polled", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "2", 1, 0, sim.OK, 0, 1),
+			kpoll(2, koffs{"2": 0}, kmsgs{"2": {{0, 1}}}, 2, 3),
+		}, []string{"unseen"}, nil},
+		{"a failed send polled", []sim.Op{
+			ksend(0, "1", 1, 0, sim.Fail, 0, 1),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 2, 3),
+			ksend(0, "2", 1, 0, sim.OK, 4, 5),
+			kpoll(2, koffs{"2": 0}, kmsgs{"2": {{0, 1}}}, 6, 7),
+		}, []string{"G1a"}, nil},
+		{"unseen's quirk: the last ok op first polls a key no ok op sent to", []sim.Op{
+			ksend(0, "1", 1, 0, sim.Info, 0, 1),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 2, 3),
+		}, []string{"unseen"}, nil},
+		{"a process skips a message between polls", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			ksend(0, "1", 3, 2, sim.OK, 2, 3),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
+			kpoll(1, koffs{"1": 1}, kmsgs{"1": {{2, 3}}}, 6, 7),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}, {2, 3}}}, 4, 5),
+		}, []string{"poll-skip"}, []string{"poll-start-skip"}},
+		{"an ok assign dropping the key forgets the last poll", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			ksend(0, "1", 3, 2, sim.OK, 2, 3),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
+			kassign(1, []string{"2"}, sim.OK, koffs{}, 5, 6),
+			kassign(1, []string{"1"}, sim.Fail, nil, 6, 6),
+			kpoll(1, koffs{}, kmsgs{"1": {{2, 3}}}, 6, 7),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}, {2, 3}}}, 4, 5),
+		}, nil, nil},
+		{"a failed assign does not", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			ksend(0, "1", 3, 2, sim.OK, 2, 3),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
+			kassign(1, []string{"2"}, sim.Fail, nil, 5, 6),
+			kpoll(1, koffs{}, kmsgs{"1": {{2, 3}}}, 6, 7),
+			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}, {2, 3}}}, 4, 5),
+		}, []string{"poll-skip"}, nil},
+		{"a process polls a message again", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}}}, 4, 5),
+			kpoll(1, koffs{"1": 2}, kmsgs{"1": {{1, 2}}}, 6, 7),
+		}, []string{"nonmonotonic-poll"}, []string{"poll-before-offset"}},
+		{"a poll skips a message", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			ksend(0, "1", 3, 2, sim.OK, 2, 3),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {2, 3}}}, 4, 5),
+			kpoll(2, koffs{"1": 1}, kmsgs{"1": {{1, 2}}}, 4, 5),
+		}, []string{"int-poll-skip"}, nil},
+		{"a poll goes back", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{1, 2}, {0, 1}}}, 4, 5),
+		}, []string{"int-nonmonotonic-poll"}, []string{"poll-start-skip"}},
+		{"a process's sends go back", []sim.Op{
+			ksend(0, "1", 2, 1, sim.OK, 0, 1),
+			ksend(0, "1", 1, 0, sim.OK, 1, 2),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}}}, 4, 5),
+		}, []string{"nonmonotonic-send"}, nil},
+		{"a poll reads a message sent after it ended", []sim.Op{
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 5}}}, 0, 1),
+			ksend(0, "1", 5, 0, sim.OK, 2, 3),
+		}, []string{"G1c-realtime"}, nil},
+		{"two polls read each other's future", []sim.Op{
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 0, 1),
+			ksend(2, "2", 1, 0, sim.OK, 2, 3),
+			kpoll(3, koffs{"2": 0}, kmsgs{"2": {{0, 1}}}, 0, 1),
+			ksend(4, "1", 1, 0, sim.Info, 2, 5),
+		}, []string{"G1c-realtime"}, nil},
+		{"at the same instant is not after", []sim.Op{
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 5}}}, 0, 1),
+			ksend(0, "1", 5, 0, sim.OK, 1, 3),
+		}, nil, nil},
+		{"a message no one sent", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 99}}}, 2, 3),
+		}, []string{"checker-error"}, nil},
+		{"a key polled only empty", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {}}, 2, 3),
+		}, []string{"checker-error", "unseen"}, nil},
+		{"a negative offset", []sim.Op{
+			ksend(0, "1", 1, -1, sim.OK, 0, 1),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{-1, 1}}}, 2, 3),
+		}, []string{"checker-error"}, []string{"poll-before-offset"}},
+		{"a list_committed_offsets below an acknowledged commit", []sim.Op{
+			ksend(0, "1", 1, 0, sim.OK, 0, 1),
+			ksend(0, "1", 2, 1, sim.OK, 1, 2),
+			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}}}, 2, 3),
+			kassign(2, []string{"1"}, sim.OK, koffs{"1": 0}, 4, 5),
+			kassign(3, []string{"1"}, sim.OK, koffs{}, 4, 5),
+			kassign(4, []string{"1"}, sim.OK, koffs{"1": 0}, 2, 5), // concurrent with the commit
+			kassign(4, []string{"1"}, sim.OK, nil, 6, 7),           // seek to beginning
+		}, nil, []string{"committed-offset-regression"}},
 	}
-	s := newKafkaSpec(sim.Config{})
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantKinds(t, s.Check(tt.h), tt.want...) })
+		t.Run(tt.name, func(t *testing.T) {
+			r := kcheck(t, tt.h...)
+			kwant(t, r, tt.kinds, tt.strict)
+		})
+	}
+}
+
+func TestKafkaCheckCapsAnomaliesPerKind(t *testing.T) {
+	var h []sim.Op
+	for i := range 25 {
+		h = append(h, ksend(0, "1", int64(i+1), int64(i), sim.OK, i, i+1))
+	}
+	r := kcheck(t, h...)
+	kwant(t, r, []string{"unseen"}, nil)
+	var many []sim.Op
+	for i := range 25 {
+		many = append(many, ksend(0, strings.Repeat("1", i+1), 1, 0, sim.OK, i, i+1))
+	}
+	r = kcheck(t, many...)
+	if len(r.Anomalies) != kafkaMaxPerKind+1 || !strings.Contains(r.Anomalies[kafkaMaxPerKind].Detail, "15 more") {
+		t.Fatalf("anomalies %v", kdump(r))
 	}
 }

@@ -1,12 +1,14 @@
 package spec
 
 import (
-	"math/rand/v2"
+	"cmp"
+	"encoding/json"
+	"fmt"
 	"slices"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/gen"
 )
 
 // setVariant is what tells broadcast and g-set apart: both are a grow-only
@@ -23,14 +25,10 @@ var (
 	gSet         = setVariant{addType: "add", addField: "element", readField: "value"}
 )
 
-// setSpec is the broadcast or g-set workload. Values are 0, 1, 2, … shared
-// by all clients, so each is added once.
+// setSpec is the broadcast or g-set workload.
 type setSpec struct {
 	v    setVariant
 	topo func([]string) map[string][]string
-
-	mu   sync.Mutex
-	next int64
 }
 
 func newSetSpec(v setVariant, cfg sim.Config) (*setSpec, error) {
@@ -51,7 +49,7 @@ type topologyBody struct {
 }
 
 // Preamble implements sim.Spec: for broadcast, every node gets the whole
-// topology map.
+// topology map (the client's setup! in broadcast.clj).
 func (s *setSpec) Preamble(nodes []string) map[string]sim.Body {
 	if s.topo == nil {
 		return nil
@@ -64,101 +62,182 @@ func (s *setSpec) Preamble(nodes []string) map[string]sim.Body {
 	return m
 }
 
-// NewClient implements sim.Spec.
-func (s *setSpec) NewClient(_ int, _ string, r *rand.Rand) sim.Client {
-	return &setClient{s: s, r: r}
+// Generators implements sim.Spec: a random mix of additions of 0, 1, 2,
+// … (one sequence shared by every thread) and reads; finally one read per
+// thread (marked final for broadcast; g_set.clj does not mark them).
+func (s *setSpec) Generators(*gen.Test) (gen.Gen, gen.Gen) {
+	adds := gen.Iterate(func(i int) gen.Gen { return gen.Once(gen.Op{F: s.v.addType, Value: int64(i)}) })
+	reads := gen.Repeat(-1, gen.Once(gen.Op{F: "read"}))
+	return gen.Mix(adds, reads), gen.EachThread(gen.Once(gen.Op{F: "read", Final: s.v.topology}))
 }
 
-func (s *setSpec) nextValue() int64 {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	v := s.next
-	s.next++
-	return v
-}
-
-// setClient adds or reads with equal odds, like Maelstrom's gen/mix of the
-// two, and makes one final read.
-type setClient struct {
-	s *setSpec
-	r *rand.Rand
-}
-
-func (c *setClient) Next() sim.Body {
-	if c.r.IntN(2) == 0 {
-		return map[string]any{"type": c.s.v.addType, c.s.v.addField: c.s.nextValue()}
+// Invoke implements sim.Spec. An ok read's value is the []int64 it
+// returned. Broadcast's client translates errors (reads fail, broadcasts
+// are indeterminate); g-set's translates none, so every error crashes it.
+func (s *setSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {
+	var err error
+	switch op.F {
+	case "read":
+		var resp map[string]json.RawMessage
+		if err = c.RPC(node, map[string]string{"type": "read"}, 0, &resp); err == nil {
+			var values []int64
+			if err := decode(resp[s.v.readField], &values); err != nil {
+				return op, fmt.Errorf("malformed read reply %.200s: %w", resp[s.v.readField], err)
+			}
+			op.Type, op.Value = gen.OK, values
+		}
+	default:
+		if err = c.RPC(node, map[string]any{"type": s.v.addType, s.v.addField: op.Value}, 0, nil); err == nil {
+			op.Type = gen.OK
+		}
 	}
-	return typeOnly{Type: "read"}
+	if !s.v.topology {
+		return op, err
+	}
+	return sim.WithErrors(op, op.F == "read", err)
 }
 
-func (c *setClient) Observe(sim.Op) {}
+// Reusable implements sim.Spec: neither client is.
+func (*setSpec) Reusable() bool { return false }
 
-func (c *setClient) Final() []sim.Body { return []sim.Body{typeOnly{Type: "read"}} }
-
-// setElement is what the checker learns about one added value, following
-// Jepsen's set-full: when it became known, and the last reads (by
-// invocation order) that did and did not contain it.
+// setElement is what set-full learns about one added value: the event that
+// made it known (the ok add, or the first ok read showing it), and the
+// invocations of the last reads that did and did not contain it.
 type setElement struct {
-	value       int64
-	add         int           // history index of the addition
-	known       time.Duration // completion of the ok add or of the first read showing it
-	hasKnown    bool
-	lastPresent int // history index of the last-invoked read containing it; -1 if none
-	lastAbsent  int // same, for reads lacking it that completed after the add began
+	value                     int64
+	add                       int // history index of the addition
+	known                     *setEvent
+	lastPresent, lastAbsent   *setEvent
+	presentFinal, absentFinal bool
 }
 
-// setRead is one ok read: its history index and the values it returned.
-type setRead struct {
-	idx    int
-	values map[int64]bool
+// setEvent is one event of an op: its history event index and time.
+type setEvent struct {
+	op    int // history index
+	index int
+	at    time.Duration
 }
 
-// Check implements sim.Spec with Jepsen's set-full checker, plus a stricter
-// rule for final reads; see the package comment.
+// Check implements sim.Spec with Jepsen's set-full checker as Maelstrom
+// runs it (not linearizable), and the simulator's stricter checks apart;
+// see the package comment.
 func (s *setSpec) Check(h sim.History) sim.Result {
 	v := newVerdict()
+	type ev struct {
+		index, op int
+		invoke    bool
+	}
+	var evs []ev
+	for i, op := range h {
+		evs = append(evs, ev{op.InvokeEvent, i, true}, ev{op.CompleteEvent, i, false})
+	}
+	slices.SortFunc(evs, func(a, b ev) int { return cmp.Compare(a.index, b.index) })
+
 	var elems []*setElement
 	byValue := map[int64]*setElement{}
-	var reads []setRead
-	for i, op := range h {
-		switch op.Type {
-		case s.v.addType:
-			var val int64
-			if err := field(op.Req, s.v.addField, &val); err != nil {
-				v.add("malformed-request", "%s: %v", describe(op), err)
+	var finals []int // ok final reads, for the strict check
+	readValues := map[int]map[int64]bool{}
+	for _, e := range evs {
+		op := h[e.op]
+		switch {
+		case op.F == s.v.addType && e.invoke:
+			val, _ := op.Value.(int64)
+			el := &setElement{value: val, add: e.op}
+			if old := byValue[val]; old != nil {
+				*old = *el
 				continue
 			}
-			if byValue[val] != nil {
-				continue // added twice: the first addition defines the element
+			byValue[val] = el
+			elems = append(elems, el)
+		case op.F == s.v.addType && op.Status == sim.OK:
+			val, _ := op.Value.(int64)
+			if el := byValue[val]; el != nil && el.known == nil {
+				el.known = &setEvent{e.op, op.CompleteEvent, op.Complete}
 			}
-			e := &setElement{value: val, add: i, lastPresent: -1, lastAbsent: -1}
-			if op.Status == sim.OK {
-				e.known, e.hasKnown = op.Complete, true
-			}
-			elems = append(elems, e)
-			byValue[val] = e
-		case "read":
-			if op.Status != sim.OK {
-				continue
-			}
-			var values []int64
-			if err := field(op.Resp, s.v.readField, &values); err != nil {
-				v.add("malformed-reply", "%s: %v", describe(op), err)
-				continue
-			}
-			r := setRead{idx: i, values: make(map[int64]bool, len(values))}
+		case op.F == "read" && !e.invoke && op.Status == sim.OK:
+			values, _ := op.Out.([]int64)
+			set := make(map[int64]bool, len(values))
 			for _, x := range values {
-				r.values[x] = true
+				set[x] = true
 			}
-			reads = append(reads, r)
+			readValues[e.op] = set
+			if op.Final {
+				finals = append(finals, e.op)
+			}
+			inv := &setEvent{e.op, op.InvokeEvent, op.Invoke}
+			for _, el := range elems {
+				if set[el.value] {
+					if el.known == nil {
+						el.known = &setEvent{e.op, op.CompleteEvent, op.Complete}
+					}
+					if el.lastPresent == nil || el.lastPresent.index < inv.index {
+						el.lastPresent = inv
+					}
+				} else if el.lastAbsent == nil || el.lastAbsent.index < inv.index {
+					el.lastAbsent = inv
+				}
+			}
 		}
 	}
 
-	// Values no one ever tried to add.
+	idx := func(e *setEvent) int {
+		if e == nil {
+			return -1
+		}
+		return e.index
+	}
+	var stable, lost, neverRead int
+	var latencies []float64
+	for _, el := range elems {
+		switch {
+		case el.lastPresent != nil && idx(el.lastAbsent) < idx(el.lastPresent):
+			stable++
+			var stableAt time.Duration
+			if el.lastAbsent != nil {
+				stableAt = el.lastAbsent.at + 1
+			}
+			latencies = append(latencies, float64(max(0, stableAt-el.known.at)/time.Millisecond))
+		case el.known != nil && el.lastAbsent != nil && idx(el.lastPresent) < el.lastAbsent.index && el.known.index < el.lastAbsent.index:
+			lost++
+			v.add("lost", "value %d (added by %s, known at %s) is missing from %s, the last read; last seen by %s",
+				el.value, describe(h[el.add]), ms(el.known.at), describe(h[el.lastAbsent.op]), seenBy(h, el.lastPresent))
+		default:
+			neverRead++
+		}
+	}
+	if stable == 0 && lost == 0 {
+		v.unknown = true
+		v.stats["unknown"] = fmt.Sprintf("none of %d added values was ever stable or lost (Jepsen's :unknown)", len(elems))
+	}
+	s.strictChecks(v, h, elems, finals, readValues, byValue)
+
+	v.stats["attempt-count"] = len(elems)
+	v.stats["stable-count"] = stable
+	v.stats["lost-count"] = lost
+	v.stats["never-read-count"] = neverRead
+	res := v.result()
+	res.StableLatencies = quantiles(latencies)
+	return res
+}
+
+// strictChecks adds what set-full does not look at: a value known before
+// the final reads began must be in every ok final read, not only the
+// latest-invoked one ("missing-from-final"), and a read must not return a
+// value never added ("unexpected").
+func (s *setSpec) strictChecks(v *verdict, h sim.History, elems []*setElement, finals []int, reads map[int]map[int64]bool, byValue map[int64]*setElement) {
+	for _, el := range elems {
+		for _, f := range finals {
+			if el.known != nil && el.known.at < h[f].Invoke && !reads[f][el.value] {
+				v.addStrict("missing-from-final", "value %d (added by %s, known at %s) is missing from the final read %s",
+					el.value, describe(h[el.add]), ms(el.known.at), describe(h[f]))
+				break
+			}
+		}
+	}
 	var unexpected []int64
 	seen := map[int64]bool{}
-	for _, r := range reads {
-		for x := range r.values {
+	for _, set := range reads {
+		for x := range set {
 			if byValue[x] == nil && !seen[x] {
 				seen[x] = true
 				unexpected = append(unexpected, x)
@@ -167,88 +246,15 @@ func (s *setSpec) Check(h sim.History) sim.Result {
 	}
 	slices.Sort(unexpected)
 	for _, x := range unexpected {
-		v.add("unexpected", "value %d was read but never added", x)
+		v.addStrict("unexpected", "value %d was read but never added", x)
 	}
-
-	// Each element against every read that completed after its addition
-	// began. Reads are in invocation order, so the last match is the
-	// latest-invoked one.
-	for _, e := range elems {
-		addInvoke := h[e.add].Invoke
-		for _, r := range reads {
-			op := h[r.idx]
-			if op.Complete < addInvoke {
-				continue
-			}
-			if r.values[e.value] {
-				e.lastPresent = r.idx
-				if !e.hasKnown || op.Complete < e.known {
-					e.known, e.hasKnown = op.Complete, true
-				}
-			} else {
-				e.lastAbsent = r.idx
-			}
-		}
-	}
-
-	var stable, lost, neverRead int
-	var latencies []float64
-	for _, e := range elems {
-		switch {
-		case e.lastPresent >= 0 && e.lastAbsent < e.lastPresent:
-			if r, ok := missingFromFinal(h, reads, e); ok {
-				lost++
-				v.add("lost", "value %d (added by %s, known at %s) is missing from the final read %s",
-					e.value, describe(h[e.add]), ms(e.known), describe(h[r]))
-				continue
-			}
-			stable++
-			stableAt := time.Duration(0)
-			if e.lastAbsent >= 0 {
-				stableAt = h[e.lastAbsent].Invoke
-			}
-			latencies = append(latencies, float64(max(0, stableAt-e.known))/float64(time.Millisecond))
-		case e.hasKnown && e.lastAbsent >= 0 && e.lastPresent < e.lastAbsent && e.known < h[e.lastAbsent].Invoke:
-			lost++
-			v.add("lost", "value %d (added by %s, known at %s) is missing from %s, the last read; last seen by %s",
-				e.value, describe(h[e.add]), ms(e.known), describe(h[e.lastAbsent]), seenBy(h, e.lastPresent))
-		default:
-			neverRead++
-		}
-	}
-	if stable == 0 && lost == 0 {
-		v.add("nothing-stable", "none of %d added values was ever stable (Maelstrom's verdict :unknown, not valid)", len(elems))
-	}
-
-	v.stats["attempt-count"] = len(elems)
-	v.stats["stable-count"] = stable
-	v.stats["lost-count"] = lost
-	v.stats["never-read-count"] = neverRead
 	v.stats["unexpected-count"] = len(unexpected)
-	v.stats["read-count"] = len(reads)
-	res := v.result()
-	res.StableLatencies = quantiles(latencies)
-	return res
 }
 
-// missingFromFinal applies the rule Jepsen's set-full lacks: a value known
-// before the final reads began must be in every ok final read, not only in
-// the latest-invoked one. It returns the history index of the first final
-// read missing the value.
-func missingFromFinal(h sim.History, reads []setRead, e *setElement) (int, bool) {
-	for _, r := range reads {
-		op := h[r.idx]
-		if op.Final && e.known < op.Invoke && !r.values[e.value] {
-			return r.idx, true
-		}
-	}
-	return 0, false
-}
-
-// seenBy names the read at history index i, or says there was none.
-func seenBy(h sim.History, i int) string {
-	if i < 0 {
+// seenBy names the read of an event, or says there was none.
+func seenBy(h sim.History, e *setEvent) string {
+	if e == nil {
 		return "no read"
 	}
-	return describe(h[i])
+	return describe(h[e.op])
 }

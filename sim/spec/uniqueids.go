@@ -2,42 +2,55 @@ package spec
 
 import (
 	"encoding/json"
-	"math/rand/v2"
 	"strings"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/gen"
 )
 
-// uniqueIDsSpec is the unique-ids workload: clients only send `generate`,
-// and no id may be handed out twice.
+// uniqueIDsSpec is the unique-ids workload (workload/unique_ids.clj):
+// clients only send `generate`, and no id may be handed out twice.
 type uniqueIDsSpec struct{}
-
-type typeOnly struct {
-	Type string `json:"type"`
-}
 
 // Preamble implements sim.Spec: unique-ids has none.
 func (uniqueIDsSpec) Preamble([]string) map[string]sim.Body { return nil }
 
-// NewClient implements sim.Spec.
-func (uniqueIDsSpec) NewClient(int, string, *rand.Rand) sim.Client { return generateClient{} }
+// Generators implements sim.Spec: generate, forever; no final generator.
+func (uniqueIDsSpec) Generators(*gen.Test) (gen.Gen, gen.Gen) {
+	return gen.Repeat(-1, gen.Once(gen.Op{F: "generate"})), nil
+}
 
-type generateClient struct{}
+// Invoke implements sim.Spec: the id, in canonical JSON (exact integers,
+// sorted object keys), is the completion's value.
+func (uniqueIDsSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {
+	var resp struct {
+		ID json.RawMessage `json:"id"`
+	}
+	err := c.RPC(node, map[string]string{"type": "generate"}, 0, &resp)
+	if err == nil {
+		id, cerr := canonical(resp.ID)
+		if cerr != nil {
+			return op, cerr
+		}
+		op.Type, op.Value = gen.OK, id
+	}
+	return sim.WithErrors(op, false, err)
+}
 
-func (generateClient) Next() sim.Body    { return typeOnly{Type: "generate"} }
-func (generateClient) Observe(sim.Op)    {}
-func (generateClient) Final() []sim.Body { return nil }
+// Reusable implements sim.Spec: Maelstrom's unique-ids client is.
+func (uniqueIDsSpec) Reusable() bool { return true }
 
-// Check implements sim.Spec: ids of acknowledged generates are compared as
-// canonical JSON (exact integers, sorted object keys), so 1 and "1" are two
-// ids and 2^62 and 2^62+1 stay apart.
+// Check implements sim.Spec, as Jepsen's unique-ids checker: ids of
+// acknowledged generates are compared as canonical JSON, so 1 and "1" are
+// two ids and 2^62 and 2^62+1 stay apart; any id seen twice is a
+// "duplicate-id" naming the ops.
 func (uniqueIDsSpec) Check(h sim.History) sim.Result {
 	v := newVerdict()
 	owners := map[string][]int{} // canonical id → indices of the ops that got it
 	var order []string           // ids in order of first appearance, for stable reports
 	attempted, acked := 0, 0
 	for i, op := range h {
-		if op.Type != "generate" {
+		if op.F != "generate" {
 			continue
 		}
 		attempted++
@@ -45,18 +58,7 @@ func (uniqueIDsSpec) Check(h sim.History) sim.Result {
 			continue
 		}
 		acked++
-		var resp struct {
-			ID json.RawMessage `json:"id"`
-		}
-		if err := decode(op.Resp, &resp); err != nil || resp.ID == nil {
-			v.add("missing-id", "%s: reply %.200s has no id", describe(op), op.Resp)
-			continue
-		}
-		id, err := canonical(resp.ID)
-		if err != nil {
-			v.add("missing-id", "%s: %v", describe(op), err)
-			continue
-		}
+		id, _ := op.Out.(string)
 		if owners[id] == nil {
 			order = append(order, id)
 		}

@@ -115,7 +115,6 @@ import (
 	"flag"
 	"fmt"
 	"math"
-	"math/rand/v2"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -208,7 +207,7 @@ func setup(n *node.Node, args []string, name string, signed bool) error {
 	)
 	n.OnInit(func(context.Context) error {
 		kv := node.NewKV(n, node.SeqKV)
-		life := rand.Int64N(math.MaxInt64) + 1 // 0 marks "no record"
+		life := n.Rand()%math.MaxInt64 + 1 // 0 marks "no record"
 		own = newOwner(kv, Key(n.ID()), life, cfg.KVTimeout, cfg.Batch)
 		var peers []string
 		for _, id := range n.NodeIDs() {
