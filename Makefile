@@ -3,6 +3,8 @@
 #   make build        every binary into bin/
 #   make test         every test, with the race detector (what CI runs)
 #   make demo         every challenge in the simulator, one table
+#   make fidelity     the simulator against the real Maelstrom's figures
+#   make readme       regenerate the README's tables from the simulator
 #   make lint         gofmt and go vet
 #   make test-<w>     the real `maelstrom test` for a challenge (needs Java and network)
 #   make serve        Maelstrom's web UI over store/
@@ -10,7 +12,7 @@
 GO       ?= go
 BINARIES := $(notdir $(wildcard cmd/*))
 
-.PHONY: build test lint demo serve bench bench-broadcast \
+.PHONY: build test lint demo fidelity readme check-readme serve bench bench-broadcast \
 	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn
 
 build:
@@ -26,6 +28,15 @@ lint:
 
 demo: build
 	./scripts/sim demo
+
+fidelity:
+	./scripts/sim fidelity
+
+readme:
+	./scripts/sim readme README.md
+
+check-readme:
+	./scripts/sim readme --check README.md
 
 bench:
 	$(GO) test -run '^$$' -bench . -benchmem ./node/ ./workloads/uniqueids/

@@ -47,7 +47,8 @@ const (
 //
 // "demo [FILE]" runs every challenge, or every line of FILE, instead (see
 // Demo); "fidelity" compares the simulator with the real Maelstrom (see
-// Fidelity).
+// Fidelity); "readme [--check] FILE" regenerates (or checks) the tables of a
+// README (see Readme).
 func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 	if len(args) > 0 && args[0] == "demo" {
 		var list []byte
@@ -62,6 +63,16 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 	}
 	if len(args) == 1 && args[0] == "fidelity" {
 		return Fidelity(stdout, stderr, virtual)
+	}
+	if len(args) >= 2 && args[0] == "readme" {
+		check := args[1] == "--check"
+		if check && len(args) == 3 {
+			return Readme(args[2], true, stdout, stderr, virtual)
+		} else if !check && len(args) == 2 {
+			return Readme(args[1], false, stdout, stderr, virtual)
+		}
+		fmt.Fprintln(stderr, "usage: sim readme [--check] README.md")
+		return ExitUsage
 	}
 	cfg, asJSON, err := parse(args, stderr)
 	if errors.Is(err, flag.ErrHelp) {

@@ -47,48 +47,55 @@
 // spread of 2^24 it falls back to the hull [min, max] and says so in
 // Stats. Non-final reads are only counted.
 //
-// kafka: clients follow Maelstrom's (Jepsen's kafka workload, assign mode):
-// keys are integers as strings, a few in rotation (3 by default, picked
-// with exponential odds), each retired after MaxWritesPerKey (16) sends;
-// messages are unique integers. A client sends or polls with equal odds,
-// polls its assigned keys from its own positions, commits the highest
-// offset each poll returned (Maelstrom does it inside the poll op; here it
-// is the client's next op), reassigns itself 1 op in 64 (new keys start
-// at their committed offset, kept keys keep their position, and a third
-// of the time keys it sent to but has not polled join in), and crashes
-// every 0–20 s (mean 10 s; Maelstrom crashes a client about every 30 s):
-// it forgets its positions and resumes from list_committed_offsets. Final:
-// each client polls every key anyone has seen from offset 0, continuing
-// where each reply left off, until it reaches the highest offset known
-// (at most 8 polls; Maelstrom polls for up to 10 s). The final requests are
-// encoded lazily, so the core must marshal each one when it sends it.
+// kafka: the generator is Jepsen's kafka workload as Maelstrom builds it.
+// Elle's list-append transactions of one micro-op, over KeyCount keys in
+// rotation (10 by default; key i of the pool 2^i times as likely as the
+// first), read or append with equal odds, a key retired for a fresh one
+// after MaxWritesPerKey (16) appends, become [:poll] and [:send k v] ops,
+// v = 1, 2, ... per key. One op in 8 is an assign instead, of the key of
+// the transaction that then follows; a third of the assigns also take the
+// keys ok sends reached beyond what ok polls have read. A crash op goes to
+// some client every 30/concurrency s on average. Keys are decimal strings.
+// The client is Maelstrom's: assign asks list_committed_offsets for its
+// keys and starts the ones it was not already polling at their committed
+// offset (0 if none; seek-to-beginning asks nothing and starts all at 0);
+// poll asks from the client's offsets and, when it returned messages,
+// commits the highest offset per key inside the same op; crash ends :info
+// and the thread opens a fresh client with no offsets. Replies must match
+// Maelstrom's schemas exactly, or the client crashes. Final phase (after
+// the heal and the quiet period): each thread crashes, assigns every key
+// any ok op touched from offset 0 and polls every 0–0.4 s until it has
+// read each key up to the highest offset any ok op touched; the phase is
+// clipped to 10 s. The checker is Jepsen's kafka checker: from each key's
+// version order (the offsets ok sends and polls saw, gaps skipped) it
+// reports inconsistent-offsets, duplicate, lost-write, G1a, poll-skip and
+// nonmonotonic-poll (per process, between successive polls),
+// int-poll-skip and int-nonmonotonic-poll (inside one poll),
+// nonmonotonic-send, unseen (acknowledged, never polled) and G1c-realtime
+// (a poll returned a message whose send began after the poll ended), each
+// of which makes the run invalid. Where Jepsen's checker throws (a polled
+// message no op sent, a key whose ok polls only ever returned it empty, a
+// negative offset), the run is unknown ("checker-error"). Stricter than
+// Maelstrom (Result.Strict): committed-offset-regression (an assign's
+// list_committed_offsets omits a key or lists it below a commit
+// acknowledged before the assign began), poll-before-offset and
+// poll-start-skip (a poll's first message of a key is below the offset it
+// asked for, or past a known message at or after it).
 //
-// The kafka checker builds each key's log from ok sends and ok polls and
-// reports, as Jepsen's kafka checker does: "inconsistent-offsets" (one
-// offset, two messages), "duplicate" (one message, two offsets),
-// "lost-write" (an acknowledged message never polled although a poll
-// returned its offset or a later one), "unseen" (an acknowledged message
-// no poll ever returned), "aborted-read" (a polled message whose send
-// failed), "unexpected-message" (never sent to that key),
-// "nonmonotonic-send" (a client's successive ok sends to a key not getting
-// increasing offsets). Polls are judged against the offsets they asked
-// for, which is what the poll contract promises: per key, offsets strictly
-// increase ("nonmonotonic-poll", also when the first is below the asked
-// offset) and no offset known to hold a message lies between the asked
-// offset and the first returned, or between two returned ("poll-skip").
-// For this client that is Jepsen's per-process skip and nonmonotonic check,
-// since each poll asks from where the last one ended; unlike Jepsen it
-// also applies right after a reassignment or crash. Committed offsets:
-// list_committed_offsets must not return, for a key, less than the highest
-// offset of a commit_offsets acknowledged before the list was invoked, nor
-// leave such a key out ("committed-offset-regression"). This is stricter
-// than Maelstrom, which lets a fresh consumer start lower (its checker only
-// looks for skipped messages), but the challenge requires committed offsets
-// never to go backwards, and a node that keeps each as a max register (ours
-// do) meets it in real-time order. Nor may it return more than one past the
-// highest offset any commit request sent before it asked for
-// ("committed-offset-ahead"), since consumers would then skip messages no
-// one processed. Not checked: Jepsen's transactional anomalies (G0, G1c,
-// precommitted reads), which need multi-op transactions Maelstrom's kafka
-// workload does not send.
+// txn-rw-register (package sim/spec/txn): the load is Elle's wr-txns over a
+// pool of KeyCount keys (10 by default), 1 to MaxTxnLength micro-ops (4),
+// each key retired after MaxWritesPerKey writes (16), with no final
+// generator: no heal, no quiet period, no final reads. The client sends
+// one txn request per operation through with-errors with nothing
+// idempotent, and is reusable. The checker is Elle's rw-register check with
+// write-follows-read version orders (Maelstrom's :wfr-keys? true), on
+// package sim/elle: internal, G1a, G1b, lost-update and cyclic-versions,
+// and the cycles of the wr/ww/rw graph (G0, G1c, G-single, G-nonadjacent,
+// G2-item, and their -process and -realtime variants, with the real-time
+// order when the models forbid a -realtime anomaly), judged against
+// Config.Consistency (strict-serializable by default). As in Maelstrom,
+// cycle-search-timeout is dropped from the verdict and any other
+// reportable anomaly, empty-transaction-graph included, makes the run
+// invalid. Stricter (Result.Strict): garbage-read, a read of a value no
+// transaction wrote.
 package spec

@@ -3,42 +3,7 @@
 // :crash-clients? true and :sub-via #{:assign}, itself over Elle 0.1.6's
 // list-append generator with :max-txn-length 1.
 //
-// Suggested package-doc paragraph:
-//
-// kafka: the generator is Jepsen's kafka workload as Maelstrom builds it.
-// Elle's list-append transactions of one micro-op, over KeyCount keys in
-// rotation (10 by default; key i of the pool 2^i times as likely as the
-// first), read or append with equal odds, a key retired for a fresh one
-// after MaxWritesPerKey (16) appends, become [:poll] and [:send k v] ops,
-// v = 1, 2, ... per key. One op in 8 is an assign instead, of the key of
-// the transaction that then follows; a third of the assigns also take the
-// keys ok sends reached beyond what ok polls have read. A crash op goes to
-// some client every 30/concurrency s on average. Keys are decimal strings.
-// The client is Maelstrom's: assign asks list_committed_offsets for its
-// keys and starts the ones it was not already polling at their committed
-// offset (0 if none; seek-to-beginning asks nothing and starts all at 0);
-// poll asks from the client's offsets and, when it returned messages,
-// commits the highest offset per key inside the same op; crash ends :info
-// and the thread opens a fresh client with no offsets. Replies must match
-// Maelstrom's schemas exactly, or the client crashes. Final phase (after
-// the heal and the quiet period): each thread crashes, assigns every key
-// any ok op touched from offset 0 and polls every 0–0.4 s until it has
-// read each key up to the highest offset any ok op touched; the phase is
-// clipped to 10 s. The checker is Jepsen's kafka checker: from each key's
-// version order (the offsets ok sends and polls saw, gaps skipped) it
-// reports inconsistent-offsets, duplicate, lost-write, G1a, poll-skip and
-// nonmonotonic-poll (per process, between successive polls),
-// int-poll-skip and int-nonmonotonic-poll (inside one poll),
-// nonmonotonic-send, unseen (acknowledged, never polled) and G1c-realtime
-// (a poll returned a message whose send began after the poll ended), each
-// of which makes the run invalid. Where Jepsen's checker throws (a polled
-// message no op sent, a key whose ok polls only ever returned it empty, a
-// negative offset), the run is unknown ("checker-error"). Stricter than
-// Maelstrom (Result.Strict): committed-offset-regression (an assign's
-// list_committed_offsets omits a key or lists it below a commit
-// acknowledged before the assign began), poll-before-offset and
-// poll-start-skip (a poll's first message of a key is below the offset it
-// asked for, or past a known message at or after it).
+// See the package comment (doc.go) for what the simulator does of it.
 
 package spec
 

@@ -58,8 +58,9 @@
 // # Reads: a cache made fresh enough
 //
 // seq-kv serves a read from a random state between the last one the caller
-// has seen and the newest one overall (exclusive, unless the caller is on
-// it), so a node that only reads can lag forever. A request that changes the
+// has seen and the newest one overall, so a node that only reads lags by a
+// random amount (and a caller more than 32 states behind may even be served
+// a state older than one it saw before). A request that changes the
 // state is different: it runs on the newest state and moves the caller
 // there. So a refresh first writes a never-used value (one that changes the
 // state whatever state it is tried on) to the node's private key

@@ -2,353 +2,447 @@ package txn
 
 import (
 	"fmt"
-	"maps"
 	"slices"
+	"sort"
 	"strings"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/elle"
 )
 
-// maxReported caps the anomalies of one kind listed in a result; Stats
-// counts them all.
-const maxReported = 10
-
-// txn is one transaction of the history as the checker sees it.
-type txn struct {
-	op     *sim.Op
-	index  int // position in the history
-	status sim.Status
-	mops   []mop // the completed txn when ok, else the request
-}
-
-// kv names one written version: values are unique per key.
-type kv struct{ key, val int64 }
-
-// writeRef is the transaction that wrote a version, and whether it was an
-// intermediate write (overwritten later in the same transaction).
-type writeRef struct {
-	t            int32
-	intermediate bool
-}
-
-// checker holds the state of one Check.
+// checker is Elle's rw-register check with the options Maelstrom passes
+// (jepsen.tests.cycle.wr with :wfr-keys? true) wrapped as Maelstrom wraps
+// it (maelstrom.workload.txn-rw-register/checker).
 type checker struct {
-	model     model
-	txns      []txn
-	writers   map[kv]writeRef
-	extWrites map[int64][]int32 // key → ok and info txns whose final write of key
-	g         *graph
-	counts    map[string]int
-	final     map[string]int // final read transactions by status
-	anomalies []sim.Anomaly
+	expect      elle.Expectation
+	concurrency int // client threads, to tell a history's threads apart
+	search      elle.SearchOptions
 }
 
-func check(m model, h sim.History) sim.Result {
-	c := &checker{model: m, writers: map[kv]writeRef{}, extWrites: map[int64][]int32{}, counts: map[string]int{}, final: map[string]int{}}
-	c.parse(h)
-	c.indexWrites()
-	c.g = newGraph(len(c.txns))
-	c.reads()
-	c.finalReads()
-	c.cycles()
-	c.summarize()
+func isWrite(f string) bool { return f == "w" }
 
-	stats := map[string]any{
-		"model":     m.String(),
-		"txns":      len(c.txns),
-		"ww_edges":  c.g.count(ww),
-		"wr_edges":  c.g.count(wr),
-		"anomalies": c.counts,
-		"final":     c.final,
-		"forbidden": m.forbidden(),
-	}
-	return sim.Result{Valid: len(c.anomalies) == 0, Anomalies: c.anomalies, Stats: stats}
-}
-
-// truncate shortens a message body for a report.
-func truncate(b []byte) string {
-	const limit = 200
-	if len(b) > limit {
-		return string(b[:limit]) + "..."
-	}
-	return string(b)
-}
-
-// report counts an anomaly of kind, and lists it (up to maxReported of a
-// kind) when the model forbids that kind or it is one of the checks every
-// model gets (garbage reads, malformed replies, divergence).
-func (c *checker) report(kind string, format string, args ...any) {
-	c.counts[kind]++
-	if !c.model.forbids(kind) {
-		return
-	}
-	if c.counts[kind] <= maxReported {
-		c.anomalies = append(c.anomalies, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...)})
-	}
-}
-
-// summarize closes the list of anomalies with one line per kind that had
-// more than were listed.
-func (c *checker) summarize() {
-	for _, kind := range slices.Sorted(maps.Keys(c.counts)) {
-		if n := c.counts[kind]; n > maxReported && c.model.forbids(kind) {
-			c.anomalies = append(c.anomalies, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf("... and %d more %s anomalies", n-maxReported, kind)})
-		}
-	}
-}
-
-// parse turns the txn operations of h into transactions. A reply whose txn
-// does not match its request is reported and its transaction treated as
-// indeterminate.
-func (c *checker) parse(h sim.History) {
-	for i := range h {
-		op := &h[i]
-		if op.Type != "txn" {
+// history converts the simulator's history to Elle's: one transaction per
+// txn operation, its value the completion's (an ok transaction's reads
+// filled in) or, for a failed or indeterminate one, the invocation's.
+func (c *checker) history(h sim.History) elle.History {
+	out := make(elle.History, 0, len(h))
+	for _, op := range h {
+		if op.F != "txn" {
 			continue
 		}
-		req, err := parseTxn(op.Req)
-		if err != nil {
-			c.report("malformed-request", "op %d: %v", i, err)
-			continue
+		e := elle.Op{Index: op.Index, Process: op.Process, Thread: op.Process, Invoke: op.Invoke, Complete: op.Complete}
+		if c.concurrency > 0 && op.Process >= 0 {
+			e.Thread = op.Process % c.concurrency
 		}
-		t := txn{op: op, index: i, status: op.Status, mops: req}
-		if op.Status == sim.OK {
-			resp, err := parseTxn(op.Resp)
-			if err == nil {
-				err = matches(req, resp)
-			}
-			if err != nil {
-				c.report("malformed-reply", "op %d (p%d on %s): %v: %s", i, op.Process, op.Node, err, truncate(op.Resp))
-				t.status = sim.Info
-			} else {
-				t.mops = resp
-			}
+		switch op.Status {
+		case sim.OK:
+			e.Type = elle.OK
+		case sim.Fail:
+			e.Type = elle.Fail
+		default:
+			e.Type = elle.Info
 		}
-		c.txns = append(c.txns, t)
+		in, _ := op.Value.(Txn)
+		e.Value = in
+		if out, ok := op.Out.(Txn); ok && op.Status == sim.OK {
+			e.Value = out
+		}
+		out = append(out, e)
 	}
+	return out
 }
 
-// matches checks that a txn_ok echoes its request: same micro-ops, writes
-// unchanged, reads filled in.
-func matches(req, resp []mop) error {
-	if len(req) != len(resp) {
-		return fmt.Errorf("%d micro-ops in reply, %d requested", len(resp), len(req))
+// check judges h as Maelstrom does: Elle's verdict, less the
+// cycle-search-timeouts, which Maelstrom drops.
+func (c *checker) check(h sim.History) sim.Result {
+	eh := c.history(h)
+	found, err := c.analyze(eh)
+	if err != nil {
+		// Elle threw; Jepsen's compose catches it as :valid? :unknown.
+		return sim.Result{Unknown: true, Anomalies: []sim.Anomaly{{Kind: "checker-error", Detail: err.Error()}}}
 	}
-	for i, q := range req {
-		p := resp[i]
-		if q.write != p.write || q.key != p.key || (q.write && p != q) {
-			return fmt.Errorf("micro-op %d is [%v], requested [%v]", i, p, q)
-		}
+	er, err := c.expect.Evaluate(found)
+	if err != nil {
+		return sim.Result{Unknown: true, Anomalies: []sim.Anomaly{{Kind: "checker-error", Detail: err.Error()}}}
 	}
-	return nil
-}
-
-// indexWrites records the writer of every version, and for ok and info
-// transactions their final write of each key.
-func (c *checker) indexWrites() {
-	last := map[int64]int{}
-	for ti, t := range c.txns {
-		clear(last)
-		for i, m := range t.mops {
-			if !m.write {
-				continue
-			}
-			if prev, ok := last[m.key]; ok {
-				c.writers[kv{m.key, t.mops[prev].val}] = writeRef{t: int32(ti), intermediate: true}
-			}
-			last[m.key] = i
-			c.writers[kv{m.key, m.val}] = writeRef{t: int32(ti)}
-		}
-		if t.status == sim.Fail {
+	res := sim.Result{Valid: true, Stats: map[string]any{}}
+	for _, t := range er.AnomalyTypes {
+		if t == elle.CycleSearchTimeoutAnomaly {
 			continue
 		}
-		for k := range last {
-			c.extWrites[k] = append(c.extWrites[k], int32(ti))
-		}
+		res.Valid = false
+		res.Anomalies = append(res.Anomalies, sim.Anomaly{Kind: t, Detail: describe(er.Anomalies[t])})
 	}
+	counts := map[string]int{}
+	for t, cs := range found {
+		counts[t] = len(cs)
+	}
+	res.Stats["anomalies"] = counts
+	if n := len(found[elle.CycleSearchTimeoutAnomaly]); n > 0 {
+		res.Stats["cycle-search-timeouts"] = describe(found[elle.CycleSearchTimeoutAnomaly])
+	}
+	if len(er.Not) > 0 || len(er.AlsoNot) > 0 {
+		res.Stats["not"], res.Stats["also-not"] = er.Not, er.AlsoNot
+	}
+	res.Strict = garbageReads(eh)
+	return res
 }
 
-// reads checks every read of every ok transaction and adds the wr edges and
-// the writes-follow-reads ww edges.
-func (c *checker) reads() {
-	state := map[int64]mop{} // this txn's view of each key it touched
-	for ti, t := range c.txns {
-		if t.status != sim.OK {
+// describe summarises an anomaly's cases: how many, and the first.
+func describe(cs []elle.Case) string {
+	if len(cs) == 0 {
+		return ""
+	}
+	s := cs[0].String()
+	if len(cs) > 1 {
+		s = fmt.Sprintf("%d cases; the first: %s", len(cs), s)
+	}
+	return s
+}
+
+// analyze finds every anomaly Elle's rw-register check looks for
+// (elle.rw-register/check): internal, G1a, G1b, lost-update, the cycles
+// of the dependency graph, cyclic-versions, empty-transaction-graph.
+func (c *checker) analyze(h elle.History) (elle.Anomalies, error) {
+	found := elle.Anomalies{}
+	internalCases(h, found)
+	readCases(h, found)
+	for _, lu := range elle.LostUpdateCases(h, isWrite) {
+		found.Add("lost-update", lu)
+	}
+
+	vg := versionGraphs(h, found)
+	g, err := c.graph(h, vg)
+	if err != nil {
+		return nil, err
+	}
+	if g.Empty() {
+		found.Add(elle.EmptyTransactionGraph, elle.Text("no dependency between transactions could be inferred"))
+	}
+	opts := c.search
+	opts.Types, _ = c.expect.CycleTypesToFind()
+	opts.Priority = elle.RWRegisterPriority
+	opts.Explain = vg.explain
+	found.Merge(elle.FindCycles(g, h, opts))
+	return found, nil
+}
+
+// internalCases finds ok transactions whose read disagrees with their own
+// earlier read or write of the key (op-internal-case). As in Elle, a read
+// of nil leaves nothing to compare a later read with.
+func internalCases(h elle.History, found elle.Anomalies) {
+	for _, op := range h {
+		if op.Type != elle.OK {
 			continue
 		}
-		clear(state)
-		for i, m := range t.mops {
-			seen, touched := state[m.key]
-			state[m.key] = m
-			if m.write {
-				continue
-			}
-			if touched && (seen.null != m.null || seen.val != m.val) {
-				c.counts["internal"]++
-			}
-			if m.null {
-				continue
-			}
-			w, ok := c.writers[kv{m.key, m.val}]
-			switch {
-			case !ok:
-				c.report("garbage-read", "%s read a value nobody wrote: [%v]", c.describe(ti), m)
-				continue
-			case int(w.t) == ti:
-				if !touched {
-					c.report("G1c", "future read: %s read its own later write: [%v]", c.describe(ti), m)
+		state := map[string]string{}
+		for _, m := range op.Value {
+			if m.F == "r" {
+				if s, ok := state[m.Key]; ok && s != elle.Nil && s != m.Value {
+					found.Add("internal", elle.InternalCase{Op: op, Mop: m, Expected: s})
+					break
 				}
+			}
+			state[m.Key] = m.Value
+		}
+	}
+}
+
+// readCases finds ok reads of a failed transaction's write (G1a) and of a
+// value another transaction overwrote itself (G1b).
+func readCases(h elle.History, found elle.Anomalies) {
+	failed := elle.FailedWrites(h, isWrite)
+	inter := elle.IntermediateWrites(h, isWrite)
+	for i, op := range h {
+		if op.Type != elle.OK {
+			continue
+		}
+		for _, m := range op.Value {
+			if m.F != "r" {
 				continue
 			}
-			writer := c.txns[w.t]
-			if writer.status == sim.Fail {
-				c.report("G1a", "%s read [%v], written by failed %s", c.describe(ti), m, c.describe(int(w.t)))
-				continue
+			if w, ok := failed.Get(m.Key, m.Value); ok {
+				found.Add("G1a", elle.ReadCase{Op: op, Mop: m, Writer: h[w]})
 			}
-			if w.intermediate {
-				c.report("G1b", "%s read [%v], an intermediate write of %s", c.describe(ti), m, c.describe(int(w.t)))
-			}
-			if touched {
-				continue
-			}
-			c.g.link(w.t, int32(ti), wr, m.key)
-			if slices.ContainsFunc(t.mops[i+1:], func(n mop) bool { return n.write && n.key == m.key }) {
-				c.g.link(w.t, int32(ti), ww, m.key)
+			if w, ok := inter.Get(m.Key, m.Value); ok && w != i {
+				found.Add("G1b", elle.ReadCase{Op: op, Mop: m, Writer: h[w]})
 			}
 		}
 	}
 }
 
-// finalReads checks that the final reads agree on every key, and where they
-// do, orders every other write of the key before the agreed value.
-func (c *checker) finalReads() {
-	type seen struct {
-		val   mop
-		nodes []string
-	}
-	byKey := map[int64][]seen{}
-	for _, t := range c.txns {
-		if !t.op.Final {
-			continue
-		}
-		c.final[t.status.String()]++
-		if t.status != sim.OK {
-			continue
-		}
-		for _, m := range t.mops {
-			if m.write {
-				continue
+// garbageReads is the simulator's own check: an ok read of a value that
+// no transaction, of any outcome, ever wrote to that key. Elle ignores
+// such reads (they make no edge).
+func garbageReads(h elle.History) []sim.Anomaly {
+	written := map[elle.KV]bool{}
+	for _, op := range h {
+		for _, m := range op.Value {
+			if m.F == "w" {
+				written[elle.KV{Key: m.Key, Value: m.Value}] = true
 			}
-			vals := byKey[m.key]
-			j := slices.IndexFunc(vals, func(s seen) bool { return s.val == m })
-			if j < 0 {
-				vals = append(vals, seen{val: m})
-				j = len(vals) - 1
-			}
-			if !slices.Contains(vals[j].nodes, t.op.Node) {
-				vals[j].nodes = append(vals[j].nodes, t.op.Node)
-			}
-			byKey[m.key] = vals
 		}
 	}
-	for _, k := range slices.Sorted(maps.Keys(byKey)) {
-		vals := byKey[k]
-		if len(vals) > 1 {
-			var parts []string
-			for _, s := range vals {
-				v := "nil"
-				if !s.val.null {
-					v = fmt.Sprint(s.val.val)
+	var n int
+	var first string
+	for _, op := range h {
+		if op.Type != elle.OK {
+			continue
+		}
+		for _, m := range op.Value {
+			if m.F == "r" && m.Value != elle.Nil && !written[elle.KV{Key: m.Key, Value: m.Value}] {
+				if n == 0 {
+					first = fmt.Sprintf("%s in %s", m, op)
 				}
-				parts = append(parts, fmt.Sprintf("%s on %s", v, strings.Join(s.nodes, ",")))
-			}
-			c.report("divergence", "final reads of key %d differ: %s", k, strings.Join(parts, "; "))
-			continue
-		}
-		if vals[0].val.null {
-			continue
-		}
-		w, ok := c.writers[kv{k, vals[0].val.val}]
-		if !ok || c.txns[w.t].status == sim.Fail {
-			continue // reported as a garbage or aborted read
-		}
-		for _, t := range c.extWrites[k] {
-			c.g.link(t, w.t, ww, k)
-		}
-	}
-}
-
-// cycles reports G0 (cycles of ww edges) and G1c (cycles of ww and wr
-// edges with at least one wr edge), one per strongly connected component.
-func (c *checker) cycles() {
-	onlyWW := func(e edge) bool { return e.kind == ww }
-	comps, comp := c.g.sccs(onlyWW)
-	for ci, members := range comps {
-		from, first := c.firstEdge(members, comp, int32(ci), onlyWW)
-		c.report("G0", "%s (%d txns in the component)", c.describeCycle(c.g.cycleThrough(from, first, comp, int32(ci), onlyWW)), len(members))
-	}
-	all := func(edge) bool { return true }
-	comps, comp = c.g.sccs(all)
-	for ci, members := range comps {
-		from, first := c.firstEdge(members, comp, int32(ci), func(e edge) bool { return e.kind == wr })
-		if from < 0 {
-			continue // only ww edges inside: a G0, reported above
-		}
-		c.report("G1c", "%s (%d txns in the component)", c.describeCycle(c.g.cycleThrough(from, first, comp, int32(ci), all)), len(members))
-	}
-}
-
-// firstEdge returns an edge that keep accepts between two members of
-// component ci, or from = -1 if there is none.
-func (c *checker) firstEdge(members []int32, comp []int32, ci int32, keep func(edge) bool) (int32, edge) {
-	for _, v := range members {
-		for _, e := range c.g.out[v] {
-			if keep(e) && comp[e.to] == ci {
-				return v, e
+				n++
 			}
 		}
 	}
-	return -1, edge{}
+	if n == 0 {
+		return nil
+	}
+	return []sim.Anomaly{{Kind: "garbage-read", Detail: fmt.Sprintf("%d reads of values no transaction wrote, e.g. %s", n, first)}}
 }
 
-// describe names transaction ti for a person: history index, process,
-// node, status, and its micro-ops when there are few.
-func (c *checker) describe(ti int) string {
-	t := c.txns[ti]
-	var b strings.Builder
-	fmt.Fprintf(&b, "op %d (p%d on %s, %v", t.index, t.op.Process, t.op.Node, t.status)
-	if t.op.Final {
-		b.WriteString(", final")
+// versions is the inferred version order: per key, each version's direct
+// successors (nil is elle.Nil, the initial state).
+type versions map[string]map[string][]string
+
+func (v versions) link(k, a, b string) {
+	if v[k] == nil {
+		v[k] = map[string][]string{}
 	}
-	b.WriteString(") ")
-	if len(t.mops) > 8 {
-		fmt.Fprintf(&b, "[%d micro-ops]", len(t.mops))
-		return b.String()
+	if !slices.Contains(v[k][a], b) {
+		v[k][a] = append(v[k][a], b)
 	}
-	b.WriteString("[")
-	for i, m := range t.mops {
-		if i > 0 {
-			b.WriteString(" ")
-		}
-		fmt.Fprintf(&b, "[%v]", m)
-	}
-	b.WriteString("]")
-	return b.String()
 }
 
-// describeCycle renders a cycle as "T -ww k-> T' -wr k-> ... -> T".
-func (c *checker) describeCycle(path []step) string {
-	var b strings.Builder
-	for i, s := range path {
-		if i == 0 {
-			b.WriteString(c.describe(int(s.from)))
-		}
-		fmt.Fprintf(&b, " -%v on key %d-> ", s.e.kind, s.e.key)
-		if i == len(path)-1 {
-			fmt.Fprintf(&b, "op %d", c.txns[s.e.to].index)
-		} else {
-			b.WriteString(c.describe(int(s.e.to)))
+func (v versions) union(w versions) versions {
+	out := versions{}
+	for _, src := range []versions{v, w} {
+		for k, m := range src {
+			for a, bs := range m {
+				for _, b := range bs {
+					out.link(k, a, b)
+				}
+			}
 		}
 	}
-	return b.String()
+	return out
+}
+
+// versionGraph is the version order with what the explainer needs.
+type versionGraph struct {
+	order versions
+}
+
+// cyclicVersions is Elle's :cyclic-versions case.
+type cyclicVersions struct {
+	key     string
+	scc     []string
+	sources []string
+}
+
+func (c cyclicVersions) String() string {
+	return fmt.Sprintf("key %s: versions %s are ordered in a cycle (sources: %s)",
+		c.key, strings.Join(c.scc, ", "), strings.Join(c.sources, ", "))
+}
+
+// versionGraphs infers the version order as Elle does for Maelstrom's
+// options (version-graphs): every version follows nil (initial-state);
+// with writes following reads, an ok transaction's external read of k
+// precedes its external write of k (wfr-keys). A source whose addition
+// makes some key's order cyclic is dropped whole, and the cycles are
+// reported as cyclic-versions.
+func versionGraphs(h elle.History, found elle.Anomalies) versionGraph {
+	initial := versions{}
+	wfr := versions{}
+	for _, op := range h {
+		if op.Type == elle.Fail {
+			continue
+		}
+		writes := elle.ExtWrites(op.Value)
+		kvs := slices.Clone(writes)
+		if op.Type == elle.OK {
+			reads := elle.ExtReads(op.Value)
+			kvs = append(kvs, reads...)
+			for _, r := range reads {
+				if r.Value == elle.Nil {
+					continue
+				}
+				if w, ok := elle.Lookup(writes, r.Key); ok && w != elle.Nil {
+					wfr.link(r.Key, r.Value, w)
+				}
+			}
+		}
+		for _, kv := range kvs {
+			if kv.Value != elle.Nil {
+				initial.link(kv.Key, elle.Nil, kv.Value)
+			}
+		}
+	}
+	graphs := initial
+	sources := []string{"initial-state"}
+	merged := graphs.union(wfr)
+	if cs := cyclicVersionCases(merged); len(cs) > 0 {
+		for _, c := range cs {
+			c.sources = append(slices.Clone(sources), "wfr-keys")
+			found.Add("cyclic-versions", c)
+		}
+	} else {
+		graphs = merged
+	}
+	return versionGraph{order: graphs}
+}
+
+// cyclicVersionCases finds, per key, the strongly connected components of
+// the version order (cyclic-version-cases).
+func cyclicVersionCases(v versions) []cyclicVersions {
+	keys := make([]string, 0, len(v))
+	for k := range v {
+		keys = append(keys, k)
+	}
+	sort.Strings(keys)
+	var out []cyclicVersions
+	for _, k := range keys {
+		id := map[string]int{}
+		var names []string
+		num := func(x string) int {
+			if i, ok := id[x]; ok {
+				return i
+			}
+			id[x] = len(names)
+			names = append(names, x)
+			return id[x]
+		}
+		type e struct{ a, b int }
+		var es []e
+		for a, bs := range v[k] {
+			for _, b := range bs {
+				es = append(es, e{num(a), num(b)})
+			}
+		}
+		g := elle.NewGraph(len(names))
+		for _, x := range es {
+			g.Link(x.a, x.b, elle.WW)
+		}
+		for _, scc := range g.SCCs() {
+			c := cyclicVersions{key: k}
+			for _, i := range scc {
+				c.scc = append(c.scc, names[i])
+			}
+			sort.Strings(c.scc)
+			out = append(out, c)
+		}
+	}
+	return out
+}
+
+// follows reports whether version b directly follows a for key k.
+func (vg versionGraph) follows(k, a, b string) bool {
+	return slices.Contains(vg.order[k][a], b)
+}
+
+// graph builds the dependency graph (elle.rw-register/graph): wr edges
+// from each external write to the ok transactions that read it; ww and rw
+// edges from the version order; and the real-time or process order when
+// the models need them. Only ok transactions are indexed, as in Elle.
+func (c *checker) graph(h elle.History, vg versionGraph) (*elle.Graph, error) {
+	g := elle.NewGraph(len(h))
+	type kv = elle.KV
+	writers := map[kv][]int{}
+	readers := map[kv][]int{}
+	for i, op := range h {
+		if op.Type != elle.OK {
+			continue
+		}
+		for _, w := range elle.ExtWrites(op.Value) {
+			writers[w] = append(writers[w], i)
+		}
+		for _, r := range elle.ExtReads(op.Value) {
+			readers[r] = append(readers[r], i)
+		}
+	}
+	// wr edges, in a fixed order so that an error names the same key.
+	reads := make([]kv, 0, len(readers))
+	for r := range readers {
+		reads = append(reads, r)
+	}
+	slices.SortFunc(reads, func(a, b kv) int { return strings.Compare(a.Key+"\x00"+a.Value, b.Key+"\x00"+b.Value) })
+	for _, r := range reads {
+		ws := writers[r]
+		switch len(ws) {
+		case 0: // read of the initial state, or of nowhere: no edge
+		case 1:
+			for _, b := range readers[r] {
+				g.Link(ws[0], b, elle.WR)
+			}
+		default:
+			var ops []string
+			for _, w := range ws {
+				ops = append(ops, h[w].String())
+			}
+			return nil, fmt.Errorf("key %s had value %s written by more than one op: %s", r.Key, r.Value, strings.Join(ops, ", "))
+		}
+	}
+	// ww and rw edges.
+	for k, m := range vg.order {
+		for a, bs := range m {
+			for _, b := range bs {
+				for _, w2 := range writers[kv{Key: k, Value: b}] {
+					for _, w1 := range writers[kv{Key: k, Value: a}] {
+						g.Link(w1, w2, elle.WW)
+					}
+					for _, r1 := range readers[kv{Key: k, Value: a}] {
+						g.Link(r1, w2, elle.RW)
+					}
+				}
+			}
+		}
+	}
+	realtime, process, err := c.expect.Orders()
+	if err != nil {
+		return nil, err
+	}
+	if realtime {
+		elle.LinkRealtime(g, h)
+	}
+	if process {
+		elle.LinkProcess(g, h)
+	}
+	return g, nil
+}
+
+// explain renders why b depends on a (the WR, WW and RW explainers).
+func (vg versionGraph) explain(a, b elle.Op, k elle.Kind, an, bn string) string {
+	aw, ar := elle.ExtWrites(a.Value), elle.ExtReads(a.Value)
+	bw, br := elle.ExtWrites(b.Value), elle.ExtReads(b.Value)
+	switch k {
+	case elle.WR:
+		for _, w := range aw {
+			if v, ok := elle.Lookup(br, w.Key); ok && v == w.Value {
+				return fmt.Sprintf("%s read key %s = %s, which %s wrote", bn, w.Key, w.Value, an)
+			}
+		}
+	case elle.WW:
+		for _, w := range aw {
+			if v, ok := elle.Lookup(bw, w.Key); ok && vg.follows(w.Key, w.Value, v) {
+				return fmt.Sprintf("%s wrote key %s = %s and %s wrote %s, which follows it in the version order", an, w.Key, w.Value, bn, v)
+			}
+		}
+	case elle.RW:
+		for _, r := range ar {
+			if v, ok := elle.Lookup(bw, r.Key); ok && vg.follows(r.Key, r.Value, v) {
+				return fmt.Sprintf("%s read key %s = %s and %s wrote %s, which follows it in the version order", an, r.Key, nilName(r.Value), bn, v)
+			}
+		}
+	}
+	return fmt.Sprintf("%s %s %s", an, k, bn)
+}
+
+func nilName(v string) string {
+	if v == elle.Nil {
+		return "nil"
+	}
+	return v
 }

@@ -3,118 +3,86 @@ package txn
 import (
 	"bytes"
 	"encoding/json"
-	"errors"
 	"fmt"
-	"math"
-	"strconv"
-	"strings"
+
+	"github.com/glomers/glomers/sim/elle"
 )
 
-// mop is one micro-operation: ["r", key, value] or ["w", key, value]. A read
-// that has not run yet, or that found the key missing, has null set.
-type mop struct {
-	write bool
-	key   int64
-	val   int64
-	null  bool
-}
+// Txn is a transaction as the history holds it: micro-ops [f k v] whose
+// keys and values are canonical JSON texts (elle.Mop), so that whatever a
+// node returns can be compared. An invocation's reads hold elle.Nil.
+type Txn []elle.Mop
 
-// MarshalJSON encodes the micro-op as Maelstrom's 3-element array.
-func (m mop) MarshalJSON() ([]byte, error) {
-	f := "r"
-	if m.write {
-		f = "w"
-	}
-	if m.null {
-		return fmt.Appendf(nil, `[%q,%d,null]`, f, m.key), nil
-	}
-	return fmt.Appendf(nil, `[%q,%d,%d]`, f, m.key, m.val), nil
-}
-
-// String renders the micro-op compactly for anomaly reports: "r 3 7",
-// "w 3 8", "r 4 nil".
-func (m mop) String() string {
-	f := "r"
-	if m.write {
-		f = "w"
-	}
-	if m.null {
-		return fmt.Sprintf("%s %d nil", f, m.key)
-	}
-	return fmt.Sprintf("%s %d %d", f, m.key, m.val)
-}
-
-// request is the body of a txn request.
-type request struct {
-	Type string `json:"type"`
-	Txn  []mop  `json:"txn"`
-}
-
-// rawTxn is how a request or txn_ok body decodes before its micro-ops are
-// parsed.
-type rawTxn struct {
-	Txn [][]json.RawMessage `json:"txn"`
-}
-
-// parseTxn decodes the micro-ops of a txn or txn_ok body.
-func parseTxn(body []byte) ([]mop, error) {
-	var raw rawTxn
-	if err := json.Unmarshal(body, &raw); err != nil {
-		return nil, fmt.Errorf("decode txn body: %w", err)
-	}
-	if raw.Txn == nil {
-		return nil, errors.New("no txn field")
-	}
-	mops := make([]mop, len(raw.Txn))
-	for i, r := range raw.Txn {
-		m, err := parseMop(r)
-		if err != nil {
-			return nil, fmt.Errorf("micro-op %d: %w", i, err)
+// MarshalJSON encodes the transaction as Maelstrom sends it:
+// [["r",1,null],["w",1,2]].
+func (t Txn) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('[')
+	for i, m := range t {
+		if i > 0 {
+			b.WriteByte(',')
 		}
-		mops[i] = m
+		f, _ := json.Marshal(m.F)
+		b.WriteByte('[')
+		b.Write(f)
+		b.WriteByte(',')
+		b.WriteString(m.Key)
+		b.WriteByte(',')
+		b.WriteString(m.Value)
+		b.WriteByte(']')
 	}
-	return mops, nil
+	b.WriteByte(']')
+	return b.Bytes(), nil
 }
 
-// parseMop decodes one [f, k, v] array; keys and values must be integers
-// (or null values).
-func parseMop(r []json.RawMessage) (mop, error) {
-	if len(r) != 3 {
-		return mop{}, fmt.Errorf("%d elements, want 3", len(r))
+// String renders the transaction as Elle prints one.
+func (t Txn) String() string {
+	s := "["
+	for i, m := range t {
+		if i > 0 {
+			s += " "
+		}
+		s += m.String()
 	}
-	var m mop
-	switch string(bytes.TrimSpace(r[0])) {
-	case `"r"`:
-	case `"w"`:
-		m.write = true
-	default:
-		return mop{}, fmt.Errorf("function %s, want \"r\" or \"w\"", r[0])
-	}
-	k, err := parseInt(r[1])
-	if err != nil {
-		return mop{}, fmt.Errorf("key: %w", err)
-	}
-	m.key = k
-	if string(bytes.TrimSpace(r[2])) == "null" {
-		m.null = true
-		return m, nil
-	}
-	if m.val, err = parseInt(r[2]); err != nil {
-		return mop{}, fmt.Errorf("value: %w", err)
-	}
-	return m, nil
+	return s + "]"
 }
 
-// parseInt reads a JSON number that holds an integer, accepting the float
-// form (3.0) that some client libraries produce.
-func parseInt(raw json.RawMessage) (int64, error) {
-	s := strings.TrimSpace(string(raw))
-	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
-		return n, nil
+// parseTxn decodes a reply's transaction as Maelstrom's schema for txn_ok
+// accepts it: an array of three-element arrays whose first element is "r"
+// or "w", with keys and values of any JSON type.
+func parseTxn(raw json.RawMessage) (Txn, error) {
+	var mops []json.RawMessage
+	if err := json.Unmarshal(raw, &mops); err != nil || mops == nil {
+		return nil, fmt.Errorf("txn %.100s is not an array", raw)
 	}
-	f, err := strconv.ParseFloat(s, 64)
-	if err != nil || f != math.Trunc(f) || math.Abs(f) > 1<<53 {
-		return 0, fmt.Errorf("%s is not an integer", s)
+	t := make(Txn, 0, len(mops))
+	for _, r := range mops {
+		var parts []json.RawMessage
+		if err := json.Unmarshal(r, &parts); err != nil || len(parts) != 3 {
+			return nil, fmt.Errorf("micro-op %.100s is not [f, k, v]", r)
+		}
+		var f string
+		if err := json.Unmarshal(parts[0], &f); err != nil || (f != "r" && f != "w") {
+			return nil, fmt.Errorf("micro-op %.100s: f is neither \"r\" nor \"w\"", r)
+		}
+		k, err := canonical(parts[1])
+		if err != nil {
+			return nil, err
+		}
+		v, err := canonical(parts[2])
+		if err != nil {
+			return nil, err
+		}
+		t = append(t, elle.Mop{F: f, Key: k, Value: v})
 	}
-	return int64(f), nil
+	return t, nil
+}
+
+// canonical returns the compact text of a JSON value.
+func canonical(raw json.RawMessage) (string, error) {
+	var b bytes.Buffer
+	if err := json.Compact(&b, raw); err != nil {
+		return "", fmt.Errorf("bad JSON %.100s: %w", raw, err)
+	}
+	return b.String(), nil
 }

@@ -1,199 +1,163 @@
 // Package txn is the simulator's spec for Maelstrom's txn-rw-register
-// workload (Gossip Glomers challenges 6a–6c): the client generator and an
-// "Elle-lite" checker.
+// workload (Gossip Glomers challenges 6a–6c), as Maelstrom 0.2.3 runs it:
+// Elle's wr-txns generator, Maelstrom's txn client, and Elle's rw-register
+// checker wrapped as Maelstrom wraps it.
 //
 // # Generator
 //
-// It follows Elle's wr-txns, which Maelstrom uses: every client draws from
-// one shared pool of cfg.KeyCount keys in rotation (default 10, Elle's
-// default, since Maelstrom passes no key count unless asked). A transaction
-// has 1..cfg.MaxTxnLength micro-ops (default 4), each a read ["r",k,null] or
-// a write ["w",k,v] with even odds, over a key picked with Elle's
-// exponential distribution: the key at position i in the pool is twice as
-// likely as the one at i-1. Writes of a key take the values 1, 2, 3, ... in
-// order, shared by all clients, so each value names one write; a key that
-// has had cfg.MaxWritesPerKey values (default 16) is retired and replaced, at
-// its position, by a fresh key. The generator does not look at outcomes.
-// Final requests (not in Maelstrom) read every key ever used, 256 keys per
-// transaction, from every client on its own node.
+// The load is elle.txn/wr-txns with Maelstrom's options (elle.WrTxns): one
+// sequence of transactions shared by every client thread, over a pool of
+// cfg.KeyCount integer keys (0: Elle's default of 10) drawn exponentially
+// (the key at position i twice as likely as the one at i-1), each
+// transaction 1..cfg.MaxTxnLength micro-ops (default 4), each a read
+// ["r",k,null] or a write ["w",k,v] with even odds. A key's writes take the
+// values 1, 2, 3, ..., so each value names one write; a key that has had
+// cfg.MaxWritesPerKey writes (default 16) is replaced by a fresh key. The
+// simulator's core staggers the sequence at the requested rate, runs the
+// nemesis beside it and stops it at the time limit. There is no final
+// generator: no heal, no quiet period, no final reads.
+//
+// # Client
+//
+// A transaction is one {"type":"txn","txn":[...]} request; the completion
+// records the transaction in the txn_ok reply, as the node filled it in.
+// Errors follow Maelstrom's with-errors with no idempotent operation: a
+// timeout or an indefinite error makes the transaction indeterminate, a
+// definite error makes it fail. A reply that does not fit Maelstrom's
+// schema crashes the client (the transaction is indeterminate); clients
+// are reusable.
 //
 // # Checker
 //
-// Values are unique per key, so a read names the write it saw. Checked:
+// Elle's rw-register check with :wfr-keys? true (see check.go and package
+// sim/elle): internal, G1a, G1b and lost-update cases; the version order
+// (every version follows the initial nil; within an ok transaction, the
+// version read of a key precedes the version written; cyclic-versions when
+// these disagree); wr, ww and rw edges between ok transactions, plus the
+// real-time order when the models forbid a -realtime anomaly, else the
+// process order when they forbid a -process one; and the cycles of that
+// graph, classified G0, G1c, G-single, G-nonadjacent, G2-item and their
+// -process and -realtime variants. The models come from cfg.Consistency,
+// Maelstrom's --consistency-models, strict-serializable by default; the
+// anomalies they prohibit follow elle.consistency-model. Maelstrom then
+// drops cycle-search-timeout from the verdict: a history is invalid when
+// any other reportable anomaly (prohibited, or empty-transaction-graph)
+// was found. When Elle would throw (a read value written by two ok
+// transactions) the verdict is unknown.
 //
-//   - G1a (aborted read): a read of a version written by a failed
-//     (definitely not executed) transaction. Indeterminate transactions may
-//     have committed, so reading them is fine.
-//   - G1b (intermediate read): a read of a version its writer overwrote
-//     later in the same transaction (reads inside that transaction are
-//     fine).
-//   - G0 (write cycle): a cycle of ww edges; G1c (circular information
-//     flow): a cycle of ww and wr edges with at least one wr edge, or a
-//     transaction that read its own later write ("future read", as Elle
-//     classes it). Cycles are found with Tarjan's SCC algorithm, one
-//     reported per component with a shortest cycle through one of its
-//     edges.
-//   - divergence (not in Maelstrom): the final reads of a key, from every
-//     node, must all return the same value.
-//   - garbage-read, malformed-reply, malformed-request: a read of a value no
-//     transaction wrote, or a txn_ok that does not echo its request (that
-//     transaction then counts as indeterminate).
-//
-// The consistency model comes from cfg.Consistency: "read-uncommitted"
-// forbids G0; "read-committed" forbids G0, G1a, G1b and G1c. An empty list
-// means read-committed (Maelstrom's own default is strict-serializable,
-// which this checker cannot judge). New rejects every other model rather
-// than report a validity it has not checked. Divergence, garbage reads and
-// malformed messages are forbidden under every model. Anomalies a model
-// allows are still counted in Stats["anomalies"], as are "internal"
-// inconsistencies (a read that disagrees with the same transaction's earlier
-// read or write of the key), which Elle does not forbid at these levels.
-//
-// # Dependency graph and version order
-//
-// Vertices are the ok and indeterminate transactions (failed ones have
-// none of their effects). A wr edge T1 → T2 means T2's first access to a
-// key was a read of T1's write, including writes of indeterminate
-// transactions, which the read proves visible (Elle indexes only ok
-// writers). The version order behind ww edges cannot be observed directly
-// with registers; it is inferred from two sources:
-//
-//  1. Writes follow reads, as in Maelstrom: when an ok transaction T reads
-//     key k (its first access to k) and later writes k, the version it read
-//     precedes its own, so the writer of that version → T.
-//  2. Final reads (not in Maelstrom): when every final read of k returns
-//     the same version v, v is the last version of k, so every other
-//     transaction that wrote k → v's writer. This assumes the final reads,
-//     made after the heal and the quiet period, see the database's final
-//     state.
-//
-// This misses any order between two versions neither of which was read
-// before an overwrite nor survived to the end, so G0 and G1c cycles through
-// such versions go unseen; Elle with Maelstrom's options has the same blind
-// spot except for source 2. Not done here, unlike Elle: anti-dependency (rw)
-// edges and everything that needs them (G-single, G2, lost update),
-// process and real-time orders, the strong-session and strong variants, and
-// version-order inference from the transaction graph. A cycle through an
-// indeterminate transaction needs an edge into it, which needs one of its
-// writes to have been read, so such transactions cannot make up a cycle
-// unless they were visible.
+// The simulator adds one check of its own, in Result.Strict: garbage
+// reads, of values no transaction wrote. Replica convergence cannot be
+// checked: Maelstrom makes no final reads for this workload, and neither
+// does the simulator.
 package txn
 
 import (
-	"errors"
+	"encoding/json"
 	"fmt"
-	"math/rand/v2"
 	"slices"
-	"strings"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/elle"
+	"github.com/glomers/glomers/sim/gen"
 )
-
-// Generator defaults, Maelstrom's (key count: Elle's, which Maelstrom uses
-// when --key-count is not given).
-const (
-	defaultKeyCount        = 10
-	defaultMaxTxnLength    = 4
-	defaultMaxWritesPerKey = 16
-)
-
-// model is a consistency model this checker can judge.
-type model int
-
-const (
-	readUncommitted model = iota // PL-1: no G0
-	readCommitted                // PL-2: no G0, G1a, G1b, G1c
-)
-
-var modelNames = map[string]model{
-	"read-uncommitted": readUncommitted,
-	"read-committed":   readCommitted,
-}
-
-// String implements fmt.Stringer.
-func (m model) String() string {
-	if m == readUncommitted {
-		return "read-uncommitted"
-	}
-	return "read-committed"
-}
-
-// forbidden lists the cycle and read anomalies m forbids.
-func (m model) forbidden() []string {
-	if m == readUncommitted {
-		return []string{"G0"}
-	}
-	return []string{"G0", "G1a", "G1b", "G1c"}
-}
-
-// forbids reports whether an anomaly of kind makes a history invalid under
-// m: the model's own anomalies, and everything outside Adya's taxonomy
-// (divergence, garbage reads, malformed messages).
-func (m model) forbids(kind string) bool {
-	switch kind {
-	case "G0", "G1a", "G1b", "G1c":
-		return slices.Contains(m.forbidden(), kind)
-	default:
-		return true
-	}
-}
-
-// parseModels returns the strongest of the named models; empty means
-// read-committed.
-func parseModels(names []string) (model, error) {
-	m := readUncommitted
-	if len(names) == 0 {
-		return readCommitted, nil
-	}
-	for _, name := range names {
-		n, ok := modelNames[strings.TrimSpace(name)]
-		if !ok {
-			return 0, fmt.Errorf("consistency model %q is not checked by the simulator (supported: read-uncommitted, read-committed)", name)
-		}
-		m = max(m, n)
-	}
-	return m, nil
-}
 
 // spec is the txn-rw-register workload for one run.
 type spec struct {
-	model model
-	pool  *keyPool
+	gen     elle.WrTxnsOptions
+	checker checker
 }
 
-// New returns the txn-rw-register spec for cfg: its generator knobs
-// (KeyCount, MaxTxnLength, MaxWritesPerKey; zero means Maelstrom's default)
-// and the consistency model to check (Consistency).
+// New returns the txn-rw-register spec for cfg: the generator's knobs
+// (KeyCount, MaxTxnLength, MaxWritesPerKey; zero takes Maelstrom's
+// default) and the consistency models to check (Consistency; empty means
+// strict-serializable). It rejects model names Elle does not know, on
+// which Maelstrom's checker would throw.
 func New(cfg sim.Config) (sim.Spec, error) {
-	m, err := parseModels(cfg.Consistency)
-	if err != nil {
+	cfg = cfg.WithDefaults()
+	for name, v := range map[string]int{"key count": cfg.KeyCount, "max txn length": cfg.MaxTxnLength, "max writes per key": cfg.MaxWritesPerKey} {
+		if v < 0 {
+			return nil, fmt.Errorf("txn-rw-register: %s is %d, must be positive", name, v)
+		}
+	}
+	models := slices.Clone(cfg.Consistency)
+	if len(models) == 0 {
+		models = []string{"strict-serializable"}
+	}
+	expect := elle.Expectation{Models: models}
+	if _, err := expect.Prohibited(); err != nil {
 		return nil, fmt.Errorf("txn-rw-register: %w", err)
 	}
-	knob := func(name string, v, def int) (int, error) {
-		switch {
-		case v < 0:
-			return 0, fmt.Errorf("txn-rw-register: %s is %d, must be positive", name, v)
-		case v == 0:
-			return def, nil
-		}
-		return v, nil
-	}
-	keys, err1 := knob("key count", cfg.KeyCount, defaultKeyCount)
-	length, err2 := knob("max txn length", cfg.MaxTxnLength, defaultMaxTxnLength)
-	writes, err3 := knob("max writes per key", cfg.MaxWritesPerKey, defaultMaxWritesPerKey)
-	if err := errors.Join(err1, err2, err3); err != nil {
-		return nil, err
-	}
-	return &spec{model: m, pool: newKeyPool(keys, length, writes)}, nil
+	return &spec{
+		gen: elle.WrTxnsOptions{
+			KeyCount:        cfg.KeyCount,
+			MinTxnLength:    1,
+			MaxTxnLength:    cfg.MaxTxnLength,
+			MaxWritesPerKey: cfg.MaxWritesPerKey,
+		},
+		checker: checker{expect: expect, concurrency: cfg.Concurrency},
+	}, nil
 }
 
 // Preamble implements sim.Spec: this workload has none.
 func (s *spec) Preamble([]string) map[string]sim.Body { return nil }
 
-// NewClient implements sim.Spec.
-func (s *spec) NewClient(_ int, _ string, r *rand.Rand) sim.Client {
-	return &client{pool: s.pool, r: r}
+// Generators implements sim.Spec: wr-txns, and no final generator.
+func (s *spec) Generators(*gen.Test) (load, final gen.Gen) {
+	return newTxnGen(s.gen), nil
+}
+
+// Reusable implements sim.Spec: Maelstrom's txn client is reusable.
+func (s *spec) Reusable() bool { return true }
+
+// txnReq is the request body.
+type txnReq struct {
+	Type string `json:"type"`
+	Txn  Txn    `json:"txn"`
+}
+
+// Invoke implements sim.Spec: one txn request, as Maelstrom's client does.
+func (s *spec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {
+	txn, ok := op.Value.(Txn)
+	if !ok {
+		return op, fmt.Errorf("txn-rw-register: operation value %T is not a transaction", op.Value)
+	}
+	var raw json.RawMessage
+	if err := c.RPC(node, txnReq{Type: "txn", Txn: txn}, 0, &raw); err != nil {
+		return sim.WithErrors(op, false, err)
+	}
+	out, err := parseReply(raw)
+	if err != nil {
+		return op, fmt.Errorf("malformed txn_ok from %s: %w", node, err)
+	}
+	op.Type, op.Value = gen.OK, out
+	return op, nil
+}
+
+// parseReply checks a reply against Maelstrom's schema for txn_ok (type,
+// txn, in_reply_to and an optional msg_id, nothing else) and returns its
+// transaction.
+func parseReply(raw json.RawMessage) (Txn, error) {
+	var body map[string]json.RawMessage
+	if err := json.Unmarshal(raw, &body); err != nil {
+		return nil, fmt.Errorf("%.200s: %w", raw, err)
+	}
+	for k := range body {
+		switch k {
+		case "type", "txn", "in_reply_to", "msg_id":
+		default:
+			return nil, fmt.Errorf("%.200s: unexpected field %q", raw, k)
+		}
+	}
+	var typ string
+	if err := json.Unmarshal(body["type"], &typ); err != nil || typ != "txn_ok" {
+		return nil, fmt.Errorf("%.200s: type is not \"txn_ok\"", raw)
+	}
+	t, ok := body["txn"]
+	if !ok {
+		return nil, fmt.Errorf("%.200s: no txn", raw)
+	}
+	return parseTxn(t)
 }
 
 // Check implements sim.Spec.
-func (s *spec) Check(h sim.History) sim.Result { return check(s.model, h) }
+func (s *spec) Check(h sim.History) sim.Result { return s.checker.check(h) }
