@@ -149,6 +149,17 @@ func TestRealtimeGraph(t *testing.T) {
 	if g.Edge(0, 1) != 0 || g.Edge(1, 0) != 0 || !g.Edge(0, 2).Has(Realtime) || g.Edge(1, 2) != 0 {
 		t.Errorf("ties: 0→1 %v, 1→0 %v, 0→2 %v, 1→2 %v", g.Edge(0, 1), g.Edge(1, 0), g.Edge(0, 2), g.Edge(1, 2))
 	}
+
+	// With the history's event order, ties are settled as they happened:
+	// 0 completed before 1 was invoked, although at the same instant.
+	for i, ev := range [][2]int{{0, 1}, {2, 3}, {4, 5}} {
+		h[i].InvokeEvent, h[i].CompleteEvent = ev[0], ev[1]
+	}
+	g = NewGraph(len(h))
+	LinkRealtime(g, h)
+	if !g.Edge(0, 1).Has(Realtime) || !g.Edge(1, 2).Has(Realtime) || g.Edge(0, 2) != 0 {
+		t.Errorf("event order: 0→1 %v, 1→2 %v, 0→2 %v (implied, so not linked)", g.Edge(0, 1), g.Edge(1, 2), g.Edge(0, 2))
+	}
 }
 
 func TestProcessGraph(t *testing.T) {

@@ -63,6 +63,10 @@ type Op struct {
 	Value    []Mop
 	Invoke   time.Duration
 	Complete time.Duration
+	// InvokeEvent and CompleteEvent, when the history has them (not both
+	// zero), order every invocation and completion as they happened
+	// (Jepsen's history index), which settles ties of time exactly.
+	InvokeEvent, CompleteEvent int
 }
 
 // String renders the operation as Elle names a transaction in a cycle.
@@ -146,6 +150,14 @@ type event struct {
 // own order says otherwise, so that simultaneous operations of different
 // threads count as concurrent, never as one before the other.
 func events(h History) []event {
+	if slices.ContainsFunc(h, func(o Op) bool { return o.CompleteEvent != 0 }) {
+		evs := make([]event, 0, 2*len(h))
+		for i, o := range h {
+			evs = append(evs, event{i, false, time.Duration(o.InvokeEvent)}, event{i, true, time.Duration(o.CompleteEvent)})
+		}
+		slices.SortFunc(evs, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+		return evs
+	}
 	evs := make([]event, 0, 2*len(h))
 	for i, o := range h {
 		c := max(o.Complete, o.Invoke)

@@ -30,7 +30,8 @@ func (c *checker) history(h sim.History) elle.History {
 		if op.F != "txn" {
 			continue
 		}
-		e := elle.Op{Index: op.Index, Process: op.Process, Thread: op.Process, Invoke: op.Invoke, Complete: op.Complete}
+		e := elle.Op{Index: op.Index, Process: op.Process, Thread: op.Process, Invoke: op.Invoke, Complete: op.Complete,
+			InvokeEvent: op.InvokeEvent, CompleteEvent: op.CompleteEvent}
 		if c.concurrency > 0 && op.Process >= 0 {
 			e.Thread = op.Process % c.concurrency
 		}
