@@ -42,8 +42,7 @@ func (w *countingWriter) Write(p []byte) (int, error) {
 type echoServer func(in io.Reader, out io.Writer) error
 
 func glomersEcho(in io.Reader, out io.Writer) error {
-	n := New(WithIO(in, out), WithLogger(zerolog.Nop()))
-	echoSetup(n)
+	n := New(serve(nil), WithIO(in, out), WithLogger(zerolog.Nop()))
 	return n.Run(context.Background())
 }
 

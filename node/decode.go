@@ -1,7 +1,12 @@
 package node
 
 import (
+	"bytes"
+	"encoding/json"
+	"fmt"
 	"reflect"
+	"slices"
+	"strings"
 	"sync"
 )
 
@@ -43,4 +48,82 @@ func holdsInterface(t reflect.Type, visiting map[reflect.Type]bool) bool {
 		interfaceTypes.Store(t, holds) // only a complete walk's answer is final
 	}
 	return holds
+}
+
+// field is a member a request must have, and whether it may be null: a
+// pointer, an interface or raw JSON can say "nothing", any other type would
+// silently decode null as its zero value.
+type field struct {
+	name     string
+	nullable bool
+}
+
+var rawMessage = reflect.TypeFor[json.RawMessage]()
+
+// requiredFields lists the members a request of type t must have: every
+// exported field of a struct whose json tag does not say omitempty
+// (embedded structs' fields included). Other types require nothing.
+func requiredFields(t reflect.Type) []field {
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	if t.Kind() != reflect.Struct {
+		return nil
+	}
+	var fields []field
+	for i := range t.NumField() {
+		f := t.Field(i)
+		if !f.IsExported() {
+			continue
+		}
+		tag, ok := f.Tag.Lookup("json")
+		if tag == "-" {
+			continue
+		}
+		name, opts, _ := strings.Cut(tag, ",")
+		if f.Anonymous && (!ok || name == "") {
+			fields = append(fields, requiredFields(f.Type)...)
+			continue
+		}
+		if slices.Contains(strings.Split(opts, ","), "omitempty") {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		k := f.Type.Kind()
+		fields = append(fields, field{name, k == reflect.Pointer || k == reflect.Interface || f.Type == rawMessage})
+	}
+	return fields
+}
+
+// hasFields reports the first of fields that the JSON object body lacks,
+// or holds null when it may not. Names match members as encoding/json
+// matches them to fields: exactly, or else without regard to case.
+func hasFields(body []byte, fields []field) error {
+	if len(fields) == 0 {
+		return nil
+	}
+	var members map[string]json.RawMessage
+	if err := json.Unmarshal(body, &members); err != nil {
+		return err
+	}
+	for _, f := range fields {
+		val, ok := members[f.name]
+		if !ok {
+			for m, v := range members {
+				if strings.EqualFold(m, f.name) {
+					val, ok = v, true
+					break
+				}
+			}
+		}
+		switch {
+		case !ok:
+			return fmt.Errorf("missing %q", f.name)
+		case !f.nullable && string(bytes.TrimSpace(val)) == "null":
+			return fmt.Errorf("%q is null", f.name)
+		}
+	}
+	return nil
 }

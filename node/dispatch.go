@@ -3,13 +3,15 @@ package node
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"runtime/debug"
+	"slices"
 	"strconv"
 	"sync"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
+	"github.com/glomers/glomers/internal/wire"
 )
 
 // This file is the machinery behind Run: routing each input line, running
@@ -31,6 +33,10 @@ func (n *Node) startTasks(ctx context.Context, wg *sync.WaitGroup) {
 		wg.Add(1)
 		go func() {
 			defer wg.Done()
+			if t.every == 0 {
+				n.runTask(ctx, t.fn)
+				return
+			}
 			tick := time.NewTicker(t.every)
 			defer tick.Stop()
 			for {
@@ -45,12 +51,12 @@ func (n *Node) startTasks(ctx context.Context, wg *sync.WaitGroup) {
 	}
 }
 
-// runTask runs one call of a periodic task, logging a panic instead of
-// letting it stop the node.
+// runTask runs one call of a task, logging a panic instead of letting it
+// stop the node.
 func (n *Node) runTask(ctx context.Context, fn func(ctx context.Context)) {
 	defer func() {
 		if p := recover(); p != nil {
-			n.log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Msg("periodic task panicked")
+			n.log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Msg("task panicked")
 		}
 	}()
 	fn(ctx)
@@ -58,8 +64,9 @@ func (n *Node) runTask(ctx context.Context, fn func(ctx context.Context)) {
 
 // dispatch routes one input line: replies to their waiting RPC, init to the
 // runtime, requests to their handler on a new goroutine.
-func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
-	msg, hdr, err := ParseLine(line)
+func (n *Node) dispatch(ctx context.Context, line []byte, tasks *sync.WaitGroup) {
+	env, hdr, err := wire.ParseLine(line)
+	msg := Message(env)
 	if err != nil {
 		n.log.Warn().Err(err).Int("bytes", len(line)).Msg("dropping input line that is not a Maelstrom message")
 		return
@@ -81,18 +88,22 @@ func (n *Node) dispatch(ctx context.Context, line []byte, afterInit func()) {
 		return
 	}
 
+	handlers := n.handlers.Load()
 	switch {
 	case hdr.Type == "init":
-		n.init(ctx, msg, hdr, afterInit)
+		n.init(ctx, msg, hdr, tasks)
 		return
 	case hdr.Type == "":
 		n.fail(msg, hdr, NewError(CodeMalformedRequest, "message body has no type"))
 		return
-	case n.ident.Load() == nil:
+	case handlers == nil:
 		n.fail(msg, hdr, NewError(CodeTemporarilyUnavailable, "node not initialised yet: %s before init", hdr.Type))
 		return
+	case msg.Dest != n.ID():
+		n.fail(msg, hdr, NewError(CodeMalformedRequest, "%s addressed to %q reached %s", hdr.Type, msg.Dest, n.ID()))
+		return
 	}
-	h, ok := n.handlers[hdr.Type]
+	h, ok := (*handlers)[hdr.Type]
 	if !ok {
 		n.fail(msg, hdr, NewError(CodeNotSupported, "unsupported message type %q", hdr.Type))
 		return
@@ -140,44 +151,66 @@ func (n *Node) call(ctx context.Context, h HandlerFunc, msg Message) (reply []by
 	return reply, nil
 }
 
-func (n *Node) init(ctx context.Context, msg Message, hdr Header, afterInit func()) {
-	var body maelstrom.InitMessageBody
-	if err := json.Unmarshal(msg.Body, &body); err != nil || body.NodeID == "" {
+// init answers the init message: it checks it, builds the workload, starts
+// its tasks and sends init_ok. A failed build leaves the node uninitialised.
+func (n *Node) init(ctx context.Context, msg Message, hdr wire.Header, tasks *sync.WaitGroup) {
+	var body struct {
+		NodeID  string   `json:"node_id"`
+		NodeIDs []string `json:"node_ids"`
+	}
+	switch err := json.Unmarshal(msg.Body, &body); {
+	case err != nil || body.NodeID == "":
 		n.fail(msg, hdr, NewError(CodeMalformedRequest, "init needs node_id and node_ids"))
 		return
-	}
-	if n.ident.Load() != nil {
+	case !slices.Contains(body.NodeIDs, body.NodeID):
+		n.fail(msg, hdr, NewError(CodeMalformedRequest, "init: node_id %q is not in node_ids %q", body.NodeID, body.NodeIDs))
+		return
+	case n.ident.Load() != nil:
 		n.fail(msg, hdr, NewError(CodeMalformedRequest, "node already initialised as %s", n.ID()))
 		return
 	}
-	n.ident.Store(&identity{id: body.NodeID, ids: body.NodeIDs})
-	for _, hook := range n.onInit {
-		if err := runHook(ctx, hook); err != nil {
-			n.ident.Store(nil)
-			n.fail(msg, hdr, fmt.Errorf("init hook: %w", err))
-			return
-		}
+	init := Init{ID: body.NodeID, IDs: body.NodeIDs}
+	n.ident.Store(&init)
+	handlers, err := n.runBuild(init)
+	if err != nil {
+		n.ident.Store(nil)
+		n.tasks = nil
+		n.fail(msg, hdr, fmt.Errorf("init: %w", err))
+		return
 	}
+	n.handlers.Store(&handlers)
+	n.startTasks(ctx, tasks)
 	if err := n.write(body.NodeID, msg.Src, []byte(`{"type":"init_ok"}`), "in_reply_to", hdr.MsgID); err != nil {
 		n.log.Warn().Err(err).Msg("init_ok failed")
 	}
 	n.log.Info().Str("id", body.NodeID).Int("nodes", len(body.NodeIDs)).Msg("initialised")
-	afterInit()
 }
 
-// runHook runs an init hook, turning a panic into its error.
-func runHook(ctx context.Context, hook func(context.Context) error) (err error) {
+// runBuild runs the Builder, turning a panic into its error; the init
+// message is answered with it and nothing of the build is kept.
+func (n *Node) runBuild(init Init) (h Handlers, err error) {
 	defer func() {
 		if p := recover(); p != nil {
-			err = fmt.Errorf("panic: %v", p)
+			n.log.Error().Interface("panic", p).Bytes("stack", debug.Stack()).Msg("builder panicked")
+			h, err = nil, NewError(CodeCrash, "builder panicked: %v", p)
 		}
 	}()
-	return hook(ctx)
+	if n.build == nil {
+		return Handlers{}, nil
+	}
+	h, err = n.build(n, init)
+	if err == nil && h == nil {
+		h = Handlers{}
+	}
+	if _, ok := h["init"]; ok && err == nil {
+		err = errors.New("a workload cannot handle init: the runtime does")
+	}
+	return h, err
 }
 
 // fail logs err and, if the message expects a reply, answers it with an
 // error body.
-func (n *Node) fail(msg Message, hdr Header, err error) {
+func (n *Node) fail(msg Message, hdr wire.Header, err error) {
 	e := ErrorFor(err)
 	if hdr.MsgID == 0 {
 		n.log.Warn().Err(err).Str("src", msg.Src).Str("type", hdr.Type).Msg("dropping message")
@@ -198,6 +231,6 @@ func (n *Node) fail(msg Message, hdr Header, err error) {
 }
 
 func bodyType(body []byte) string {
-	hdr, _ := parseHeader(body)
+	hdr, _ := wire.ParseHeader(body)
 	return strconv.Quote(hdr.Type)
 }

@@ -3,6 +3,8 @@ package node
 import (
 	"bytes"
 	"context"
+	"encoding/json"
+	"fmt"
 	"io"
 	"strings"
 	"sync"
@@ -40,18 +42,24 @@ func (s *lineSink) Write(p []byte) (int, error) {
 	return len(p), nil
 }
 
-func newHarness(t *testing.T, setup func(n *Node)) *harness {
+// newHarness starts a node that builds its workload with build; a nil
+// build serves nothing but init.
+func newHarness(t *testing.T, build Builder) *harness {
 	t.Helper()
 	pr, pw := io.Pipe()
 	sink := &lineSink{lines: make(chan []byte, 100000)}
-	n := New(WithIO(pr, sink), WithLogger(zerolog.Nop()))
-	if setup != nil {
-		setup(n)
-	}
+	n := New(build, WithIO(pr, sink), WithLogger(zerolog.Nop()))
 	h := &harness{t: t, n: n, in: pw, out: sink, done: make(chan error, 1)}
 	go func() { h.done <- n.Run(context.Background()) }()
 	t.Cleanup(func() { pw.Close() })
 	return h
+}
+
+// pendingCount is how many RPCs wait for a reply.
+func (n *Node) pendingCount() int {
+	n.pendingMu.Lock()
+	defer n.pendingMu.Unlock()
+	return len(n.pending)
 }
 
 // send writes one raw input line.
@@ -67,11 +75,39 @@ func (h *harness) msg(src, body string) {
 	h.send(`{"src":"` + src + `","dest":"n1","body":` + body + `}`)
 }
 
+// init initialises the node as n1 of n1, n2 and n3.
 func (h *harness) init() {
 	h.t.Helper()
 	h.msg("c0", `{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1","n2","n3"]}`)
 	if got := h.next(); got.Body["type"] != "init_ok" {
 		h.t.Fatalf("want init_ok, got %v", got.Body)
+	}
+}
+
+// wantError reads the next output message and fails unless it is an error
+// with code in reply to msgID, from n1, whose text holds every one of texts.
+func (h *harness) wantError(code int, msgID int64, texts ...string) outMsg {
+	h.t.Helper()
+	got := h.next()
+	if got.Body["type"] != "error" || got.Body["code"] != json.Number(fmt.Sprint(code)) ||
+		got.Body["in_reply_to"] != json.Number(fmt.Sprint(msgID)) || got.Src != "n1" {
+		h.t.Fatalf("want error %d from n1 in reply to %d, got %s", code, msgID, got.Raw)
+	}
+	for _, s := range texts {
+		if !strings.Contains(fmt.Sprint(got.Body["text"]), s) {
+			h.t.Fatalf("error text %q does not mention %q", got.Body["text"], s)
+		}
+	}
+	return got
+}
+
+// wantEcho sends an echo request and fails unless it is answered: the node
+// is still serving.
+func (h *harness) wantEcho() {
+	h.t.Helper()
+	h.msg("c1", `{"type":"echo","msg_id":100,"echo":"alive"}`)
+	if got := h.next(); got.Body["echo"] != "alive" || got.Body["in_reply_to"] != json.Number("100") {
+		h.t.Fatalf("node not serving echo: %s", got.Raw)
 	}
 }
 

@@ -1,43 +1,39 @@
 // Package node is the runtime every glomers binary is built on: it speaks
 // Maelstrom's protocol (one JSON message per line on stdin and stdout),
-// dispatches requests to handlers, and gives handlers request/response calls
-// to peers and to Maelstrom's services.
+// builds the workload when init arrives, dispatches requests to its
+// handlers, and gives handlers request/response calls to peers and to
+// Maelstrom's services.
 //
-// This file is the whole contract; the machinery behind it is in
-// dispatch.go (input), out.go (output), wire.go (the line format) and
-// workers.go (handler goroutines). A workload creates a Node, registers
-// handlers with Handle (or the typed adapter Typed), optionally hooks OnInit
-// and Every, and calls Run:
+// A workload is a Builder: given the node and what init said (this node's
+// id and every node's), it builds its state and returns its Handlers, one
+// per message type; it may start background work with Every and Go, which
+// Run waits for. Nothing exists before init, so there is no half-built
+// state to guard. A Program adds a name, a description and flags, and Main
+// runs it as a binary:
 //
-//	n := node.New()
-//	n.Handle("echo", node.Typed(func(ctx context.Context, m node.Message, req echoReq) (any, error) {
-//		return echoOK{Type: "echo_ok", Echo: req.Echo}, nil
-//	}))
-//	err := n.Run(context.Background())
+//	func main() {
+//		node.Main(node.Program{Name: "echo", Doc: "Answers echo with its payload.",
+//			New: func(*flag.FlagSet) node.Builder {
+//				return func(n *node.Node, init node.Init) (node.Handlers, error) {
+//					return node.Handlers{"echo": node.Typed(func(ctx context.Context, m node.Message, req echoReq) (any, error) {
+//						return echoOK{Type: "echo_ok", Echo: req.Echo}, nil
+//					})}, nil
+//				}
+//			}})
+//	}
 //
-// Design choices, each one the fix for a trap of Maelstrom's own Go helper:
-//
-//   - Input is read with a bufio.Reader and long lines are assembled, so a
-//     line of any size is served (the helper's Scanner dies on lines over
-//     64 KiB). Envelopes and body headers are parsed without reflection.
-//   - Bodies stay json.RawMessage until a handler decodes them into its own
-//     type; the runtime adds msg_id and in_reply_to by splicing bytes, never by
-//     a map round trip, so integers stay exact (2^62 survives).
-//   - RPC waits on a one-slot channel and removes its own callback when its
-//     context ends, so a timed-out call leaves nothing behind and a late reply
-//     is dropped with a debug log line.
-//   - Unknown types, malformed JSON, stray replies and messages before init are
-//     logged and, where the sender expects an answer, answered with an error;
-//     they never stop the node.
-//   - Each message is written with a single Write call under one mutex, so
-//     lines from concurrent goroutines never interleave; nothing is logged
-//     under that mutex.
-//
-// Concurrency: every request runs in its own goroutine, so handlers must
-// guard shared state themselves. Replies to RPCs are routed inline by the
-// read loop. On end of input the node fails the RPCs still waiting (no reply
-// can arrive any more), cancels the context handlers and tasks were given,
-// waits for them to return, and Run returns nil.
+// This file is the contract; program.go holds Program and Main, errors.go
+// the error codes, kv.go the service clients, and dispatch.go, out.go and
+// workers.go the machinery. Its design in brief, each choice the fix for a
+// trap of Maelstrom's own Go helper: a line of any size is read whole;
+// bodies stay raw until a handler decodes them, and the runtime splices
+// msg_id and in_reply_to into bytes, so integers stay exact; an RPC forgets
+// itself when its context ends; bad input of every kind is answered with an
+// error or logged, never a crash; each message is one Write under one
+// mutex. Every request runs on its own goroutine, so handlers guard shared
+// state themselves. On end of input the node fails the RPCs still waiting,
+// cancels the context handlers and tasks were given, waits for them, and
+// Run returns nil.
 package node
 
 import (
@@ -51,17 +47,20 @@ import (
 	"math/rand/v2"
 	"os"
 	"reflect"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"time"
 
-	maelstrom "github.com/jepsen-io/maelstrom/demo/go"
+	"github.com/glomers/glomers/internal/wire"
 	"github.com/rs/zerolog"
 )
 
-// Message is one envelope on the wire: source, destination and a raw body.
-// It is the official Maelstrom package's type.
-type Message = maelstrom.Message
+// Message is one envelope: source, destination and the raw body.
+type Message struct {
+	Src, Dest string
+	Body      json.RawMessage
+}
 
 // HandlerFunc serves one request. A non-nil reply is sent back to the
 // sender with in_reply_to set by the runtime; an error becomes an error
@@ -69,14 +68,45 @@ type Message = maelstrom.Message
 // message with no msg_id, say) returns nil, nil.
 type HandlerFunc func(ctx context.Context, msg Message) (reply any, err error)
 
-// Typed adapts a handler that wants its request body decoded into Req.
-// A body that does not decode is answered with malformed-request (12).
-// Numbers decoded into interface values are json.Number, so they stay exact.
+// Handlers maps message types to their handlers.
+type Handlers map[string]HandlerFunc
+
+// Init is what the init message says: this node's id and every node's.
+type Init struct {
+	ID  string   // this node, "n3"
+	IDs []string // every node, this one included, in the same order on every node
+}
+
+// Peers lists every node but this one, in IDs' order.
+func (i Init) Peers() []string {
+	return slices.DeleteFunc(slices.Clone(i.IDs), func(id string) bool { return id == i.ID })
+}
+
+// Index is this node's position in IDs.
+func (i Init) Index() int { return slices.Index(i.IDs, i.ID) }
+
+// Builder builds a workload once init has arrived (the node's ID is set)
+// and before init_ok is sent and any other message is
+// handled; it returns the workload's handlers. It runs on the read loop, so
+// it must not wait for messages (no RPC); it may register background work
+// with Every and Go. An error is the init's error reply, and the node stays
+// uninitialised.
+type Builder func(n *Node, init Init) (Handlers, error)
+
+// Typed adapts a handler that wants its request body decoded into Req, a
+// struct. A body that does not match is answered with malformed-request
+// (12) naming the field: a member of the wrong type, or a missing one
+// (every field is required unless its json tag says omitempty). Numbers
+// decoded into interface values are json.Number, so they stay exact.
 func Typed[Req any](h func(ctx context.Context, msg Message, req Req) (any, error)) HandlerFunc {
+	required := requiredFields(reflect.TypeFor[Req]())
 	return func(ctx context.Context, msg Message) (any, error) {
 		var req Req
 		if err := Decode(msg.Body, &req); err != nil {
-			return nil, NewError(CodeMalformedRequest, "decode %s body: %v", bodyType(msg.Body), err)
+			return nil, NewError(CodeMalformedRequest, "%s: %v", bodyType(msg.Body), err)
+		}
+		if err := hasFields(msg.Body, required); err != nil {
+			return nil, NewError(CodeMalformedRequest, "%s: %v", bodyType(msg.Body), err)
 		}
 		return h(ctx, msg, req)
 	}
@@ -122,21 +152,19 @@ func WithSeed(seed uint64) Option {
 	return func(n *Node) { n.rand = rand.New(rand.NewPCG(seed, seed^0x9e3779b97f4a7c15)) }
 }
 
-// Node is one Maelstrom node. Create it with New, register handlers and
-// hooks, then call Run once.
+// Node is one Maelstrom node. Create it with New and call Run once.
 type Node struct {
-	in   io.Reader
-	out  io.Writer
-	log  zerolog.Logger
-	rand *rand.Rand // guarded by randMu
-	// randMu guards rand, which handlers may use concurrently.
-	randMu sync.Mutex
+	in    io.Reader
+	out   io.Writer
+	log   zerolog.Logger
+	build Builder
 
-	handlers map[string]HandlerFunc // written before Run only
-	onInit   []func(ctx context.Context) error
-	tasks    []task
+	randMu sync.Mutex // guards rand: handlers draw concurrently
+	rand   *rand.Rand
 
-	ident atomic.Pointer[identity] // nil until init
+	handlers atomic.Pointer[Handlers] // nil until init
+	ident    atomic.Pointer[Init]     // nil until init
+	tasks    []task                   // registered by the Builder, started after it
 
 	nextID atomic.Int64 // last msg_id used by this node
 
@@ -153,30 +181,27 @@ type Node struct {
 // inbound is a message with its header, as the read loop parsed them.
 type inbound struct {
 	msg Message
-	hdr Header
+	hdr wire.Header
 }
 
-type identity struct {
-	id  string
-	ids []string
-}
-
+// task is background work: fn every interval, or once when every is 0.
 type task struct {
 	every time.Duration
 	fn    func(ctx context.Context)
 }
 
-// New returns a node that reads stdin and writes stdout, logging to stderr
+// New returns a node that builds its workload with build when init
+// arrives. By default it reads stdin and writes stdout, logging to stderr
 // at the level named by the GLOMERS_LOG environment variable.
-func New(opts ...Option) *Node {
+func New(build Builder, opts ...Option) *Node {
 	n := &Node{
-		in:       os.Stdin,
-		out:      os.Stdout,
-		log:      DefaultLogger(),
-		handlers: make(map[string]HandlerFunc),
-		pending:  make(map[int64]chan inbound),
-		workers:  newWorkers(),
-		rand:     rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
+		in:      os.Stdin,
+		out:     os.Stdout,
+		log:     DefaultLogger(),
+		build:   build,
+		pending: make(map[int64]chan inbound),
+		workers: newWorkers(),
+		rand:    rand.New(rand.NewPCG(rand.Uint64(), rand.Uint64())),
 	}
 	for _, o := range opts {
 		o(n)
@@ -193,53 +218,36 @@ func (n *Node) Rand() int64 {
 	return n.rand.Int64()
 }
 
-// Handle registers the handler for requests of type typ. It panics on a
-// duplicate or on "init", which the runtime answers itself (use OnInit).
-// Call it before Run.
-func (n *Node) Handle(typ string, h HandlerFunc) {
-	if typ == "init" {
-		panic("node: init is handled by the runtime; use OnInit")
-	}
-	if _, dup := n.handlers[typ]; dup {
-		panic(fmt.Sprintf("node: duplicate handler for %q", typ))
-	}
-	n.handlers[typ] = h
-}
-
-// OnInit registers a hook run when init arrives, after ID and NodeIDs are
-// set and before init_ok is sent. Hooks run on the read loop, so they must
-// not wait for messages (no RPC): start such work from a goroutine or Every.
-// A hook's error is sent back as the init error and the node stays
-// uninitialised.
-func (n *Node) OnInit(fn func(ctx context.Context) error) {
-	n.onInit = append(n.onInit, fn)
-}
-
-// Every registers fn to run every interval, starting after init and ending
-// when input ends or Run's context is cancelled. Calls of one task never
-// overlap; a panic in one is logged and the task goes on. Call it before Run.
+// Every runs fn every interval from init until the input ends or Run's
+// context is cancelled; calls never overlap, and a panic in one is logged
+// and the task goes on. Call it from the Builder: it panics afterwards.
 func (n *Node) Every(interval time.Duration, fn func(ctx context.Context)) {
 	if interval <= 0 {
 		panic("node: Every needs a positive interval")
 	}
-	n.tasks = append(n.tasks, task{every: interval, fn: fn})
+	n.addTask(task{every: interval, fn: fn})
+}
+
+// Go runs fn once on a goroutine of its own from init on; its context ends
+// with the input or Run's, and Run returns only once fn has. Call it from
+// the Builder: it panics afterwards.
+func (n *Node) Go(fn func(ctx context.Context)) {
+	n.addTask(task{fn: fn})
+}
+
+func (n *Node) addTask(t task) {
+	if n.handlers.Load() != nil {
+		panic("node: Every and Go must be called from the Builder, before init completes")
+	}
+	n.tasks = append(n.tasks, t)
 }
 
 // ID is this node's id ("n3"), or "" before init.
 func (n *Node) ID() string {
 	if id := n.ident.Load(); id != nil {
-		return id.id
+		return id.ID
 	}
 	return ""
-}
-
-// NodeIDs lists every server node, this one included, in the same order on
-// every node; nil before init. Callers must not modify it.
-func (n *Node) NodeIDs() []string {
-	if id := n.ident.Load(); id != nil {
-		return id.ids
-	}
-	return nil
 }
 
 // Log is the node's logger, for workloads to log through.
@@ -255,7 +263,7 @@ func (n *Node) Send(dest string, body any) error {
 // in_reply_to (the runtime does). It is an error to reply to a message that
 // has no msg_id.
 func (n *Node) Reply(req Message, body any) error {
-	hdr, err := parseHeader(req.Body)
+	hdr, err := wire.ParseHeader(req.Body)
 	if err != nil {
 		return fmt.Errorf("reply to %s: %w", req.Src, err)
 	}
@@ -326,14 +334,6 @@ func (n *Node) forget(id int64) {
 	n.pendingMu.Unlock()
 }
 
-// Pending reports how many RPCs are waiting for a reply; for tests and
-// diagnostics.
-func (n *Node) Pending() int {
-	n.pendingMu.Lock()
-	defer n.pendingMu.Unlock()
-	return len(n.pending)
-}
-
 // Run serves messages until the input ends, and returns nil then or a
 // wrapped error if reading fails. At end of input it fails the RPCs still
 // waiting, cancels the context of handlers and tasks, and returns once every
@@ -364,7 +364,7 @@ func (n *Node) Run(ctx context.Context) error {
 		}
 		// dispatch copies what it keeps, so line may alias the reader's buffer.
 		if len(bytes.TrimSpace(line)) > 0 {
-			n.dispatch(ctx, line, func() { n.startTasks(ctx, &tasksWG) })
+			n.dispatch(ctx, line, &tasksWG)
 		}
 		if errors.Is(err, io.EOF) {
 			return nil

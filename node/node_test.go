@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
 	"reflect"
 	"runtime"
+	"slices"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -20,14 +22,29 @@ type echoReq struct {
 	Echo json.RawMessage `json:"echo"`
 }
 
-func echoSetup(n *Node) {
-	n.Handle("echo", Typed(func(_ context.Context, _ Message, req echoReq) (any, error) {
-		return struct {
-			Type string          `json:"type"`
-			Echo json.RawMessage `json:"echo"`
-		}{"echo_ok", req.Echo}, nil
-	}))
+// echo answers echo with its payload, exactly as it came.
+var echo = Typed(func(_ context.Context, _ Message, req echoReq) (any, error) {
+	return struct {
+		Type string          `json:"type"`
+		Echo json.RawMessage `json:"echo"`
+	}{"echo_ok", req.Echo}, nil
+})
+
+// serve is a Builder whose workload answers echo and the extra handlers.
+func serve(extra Handlers) Builder {
+	return func(*Node, Init) (Handlers, error) {
+		hs := Handlers{"echo": echo}
+		maps.Copy(hs, extra)
+		return hs, nil
+	}
 }
+
+// typedN answers typed, whose body must hold an integer n.
+var typedN = Typed(func(_ context.Context, _ Message, req struct {
+	N int64 `json:"n"`
+}) (any, error) {
+	return map[string]any{"type": "typed_ok"}, nil
+})
 
 // TestBadInput feeds the node every kind of bad input and checks that each
 // is answered where the sender expects an answer, and that the node keeps
@@ -47,21 +64,17 @@ func TestBadInput(t *testing.T) {
 		{"unknown type, no msg_id", `{"src":"n2","dest":"n1","body":{"type":"gossip"}}`, -1},
 		{"reply to unknown rpc", `{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":99}}`, -1},
 		{"stray reply in_reply_to 0", `{"src":"n2","dest":"n1","body":{"type":"read_ok","in_reply_to":0}}`, -1},
-		{"wrong field type", `{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":9,"echo":1,"x":"y"}}`, -2},
+		{"unknown field ignored", `{"src":"c1","dest":"n1","body":{"type":"echo","msg_id":9,"echo":1,"x":"y"}}`, -2},
 		{"malformed typed body", `{"src":"c1","dest":"n1","body":{"type":"typed","msg_id":10,"n":"not a number"}}`, CodeMalformedRequest},
+		{"typed body missing a field", `{"src":"c1","dest":"n1","body":{"type":"typed","msg_id":10}}`, CodeMalformedRequest},
 		{"second init", `{"src":"c0","dest":"n1","body":{"type":"init","msg_id":11,"node_id":"n9","node_ids":["n9"]}}`, CodeMalformedRequest},
+		{"request for another node", `{"src":"c1","dest":"n2","body":{"type":"echo","msg_id":12,"echo":1}}`, CodeMalformedRequest},
+		{"request for another node, no msg_id", `{"src":"c1","dest":"n2","body":{"type":"echo","echo":1}}`, -1},
 		{"blank line", ``, -1},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, func(n *Node) {
-				echoSetup(n)
-				n.Handle("typed", Typed(func(_ context.Context, _ Message, req struct {
-					N int64 `json:"n"`
-				}) (any, error) {
-					return map[string]any{"type": "typed_ok"}, nil
-				}))
-			})
+			h := newHarness(t, serve(Handlers{"typed": typedN}))
 			h.init()
 			h.send(tc.line)
 			switch tc.wantCode {
@@ -72,19 +85,11 @@ func TestBadInput(t *testing.T) {
 					t.Fatalf("want echo_ok, got %v", got.Body)
 				}
 			default:
-				got := h.next()
-				if got.Body["type"] != "error" || got.Body["code"] != json.Number(fmt.Sprint(tc.wantCode)) {
-					t.Fatalf("want error %d, got %v", tc.wantCode, got.Body)
-				}
-				if got.Src != "n1" || got.Dest == "" {
-					t.Fatalf("error reply has src %q dest %q", got.Src, got.Dest)
+				if got := h.next(); got.Body["type"] != "error" || got.Body["code"] != json.Number(fmt.Sprint(tc.wantCode)) || got.Src != "n1" || got.Dest == "" {
+					t.Fatalf("want error %d from n1, got %s", tc.wantCode, got.Raw)
 				}
 			}
-			// Still serving.
-			h.msg("c1", `{"type":"echo","msg_id":100,"echo":"alive"}`)
-			if got := h.next(); got.Body["echo"] != "alive" || got.Body["in_reply_to"] != json.Number("100") {
-				t.Fatalf("node stopped serving: %v", got.Body)
-			}
+			h.wantEcho()
 			if err := h.close(); err != nil {
 				t.Fatalf("Run: %v", err)
 			}
@@ -93,54 +98,155 @@ func TestBadInput(t *testing.T) {
 }
 
 func TestMessageBeforeInit(t *testing.T) {
-	h := newHarness(t, echoSetup)
+	h := newHarness(t, serve(nil))
 	h.msg("c1", `{"type":"echo","msg_id":3,"echo":1}`)
-	got := h.next()
-	if got.Body["code"] != json.Number("11") || got.Src != "n1" || got.Body["in_reply_to"] != json.Number("3") {
-		t.Fatalf("want error 11 from n1 in reply to 3, got %s", got.Raw)
+	h.wantError(CodeTemporarilyUnavailable, 3, "before init")
+	h.init()
+	h.wantEcho()
+}
+
+// TestBuilderSeesInit: the Builder runs once init arrives, with the node's
+// identity set, and not before.
+func TestBuilderSeesInit(t *testing.T) {
+	type seen struct {
+		id   string
+		init Init
+	}
+	built := make(chan seen, 2)
+	h := newHarness(t, func(n *Node, init Init) (Handlers, error) {
+		built <- seen{n.ID(), init}
+		return nil, nil
+	})
+	if h.n.ID() != "" || len(built) != 0 {
+		t.Fatal("built or identified before init")
 	}
 	h.init()
-	h.msg("c1", `{"type":"echo","msg_id":4,"echo":1}`)
-	if got := h.next(); got.Body["type"] != "echo_ok" {
-		t.Fatalf("after init: %s", got.Raw)
+	got := <-built
+	if got.id != "n1" || got.init.ID != "n1" || !slices.Equal(got.init.IDs, []string{"n1", "n2", "n3"}) {
+		t.Fatalf("builder saw node %q and %+v", got.id, got.init)
+	}
+	if h.n.ID() != "n1" {
+		t.Fatalf("ID() = %q after init", h.n.ID())
+	}
+	// A workload with no handlers answers everything but init with 10.
+	h.msg("c1", `{"type":"echo","msg_id":2}`)
+	h.wantError(CodeNotSupported, 2)
+	if len(built) != 0 {
+		t.Fatal("builder ran twice")
 	}
 }
 
-func TestInitSetsIdentityAndHooks(t *testing.T) {
-	var hookSaw string
-	h := newHarness(t, func(n *Node) {
-		n.OnInit(func(context.Context) error {
-			hookSaw = n.ID() + fmt.Sprint(n.NodeIDs())
-			return nil
+func TestInitPeersAndIndex(t *testing.T) {
+	ids := []string{"n1", "n2", "n3"}
+	for i, id := range ids {
+		in := Init{ID: id, IDs: ids}
+		want := slices.Delete(slices.Clone(ids), i, i+1)
+		if got := in.Peers(); !slices.Equal(got, want) {
+			t.Errorf("%s: Peers() = %v, want %v", id, got, want)
+		}
+		if got := in.Index(); got != i {
+			t.Errorf("%s: Index() = %d, want %d", id, got, i)
+		}
+	}
+	in := Init{ID: "n1", IDs: ids}
+	in.Peers()[0] = "changed"
+	if !slices.Equal(in.IDs, []string{"n1", "n2", "n3"}) {
+		t.Fatalf("Peers shares IDs' array: IDs became %v", in.IDs)
+	}
+	if got := (Init{ID: "n1", IDs: []string{"n1"}}).Peers(); len(got) != 0 {
+		t.Fatalf("a lone node has peers %v", got)
+	}
+}
+
+// TestBadInit: an init the runtime cannot accept is answered with 12, the
+// node stays uninitialised, and a good init afterwards succeeds.
+func TestBadInit(t *testing.T) {
+	for name, body := range map[string]string{
+		"node_id not in node_ids": `{"type":"init","msg_id":7,"node_id":"n1","node_ids":["n2","n3"]}`,
+		"no node_ids":             `{"type":"init","msg_id":7,"node_id":"n1"}`,
+		"no node_id":              `{"type":"init","msg_id":7,"node_ids":["n1"]}`,
+		"node_ids not a list":     `{"type":"init","msg_id":7,"node_id":"n1","node_ids":"n1"}`,
+	} {
+		t.Run(name, func(t *testing.T) {
+			builds := 0
+			h := newHarness(t, func(*Node, Init) (Handlers, error) {
+				builds++ // the read loop builds; the test reads it after Run returns
+				return Handlers{"echo": echo}, nil
+			})
+			h.msg("c0", body)
+			h.wantError(CodeMalformedRequest, 7, "init")
+			wantUninitialised(t, h)
+			h.init()
+			h.wantEcho()
+			if err := h.close(); err != nil || builds != 1 {
+				t.Fatalf("Run = %v after %d builds, want nil after 1", err, builds)
+			}
 		})
-	})
-	if h.n.ID() != "" || h.n.NodeIDs() != nil {
-		t.Fatal("identity set before init")
-	}
-	h.init()
-	if hookSaw != "n1[n1 n2 n3]" {
-		t.Fatalf("hook saw %q", hookSaw)
 	}
 }
 
-func TestInitHookError(t *testing.T) {
-	h := newHarness(t, func(n *Node) {
-		n.OnInit(func(context.Context) error { return errors.New("no disk") })
-	})
-	h.msg("c0", `{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}`)
-	got := h.next()
-	if got.Body["type"] != "error" || !strings.Contains(fmt.Sprint(got.Body["text"]), "no disk") {
-		t.Fatalf("want init error, got %s", got.Raw)
+// wantUninitialised checks that h's node has no identity and answers a
+// request with 11, as before init.
+func wantUninitialised(t *testing.T, h *harness) {
+	t.Helper()
+	if id := h.n.ID(); id != "" {
+		t.Fatalf("node has id %q after a failed init", id)
 	}
-	if h.n.ID() != "" {
-		t.Fatal("node initialised although its hook failed")
+	h.msg("c1", `{"type":"echo","msg_id":50,"echo":1}`)
+	h.wantError(CodeTemporarilyUnavailable, 50)
+}
+
+// TestBuilderFails: a Builder that returns an error, panics or claims init
+// has the init answered with an error; the node stays uninitialised, the
+// failed build's tasks never run, and a later init builds again.
+func TestBuilderFails(t *testing.T) {
+	cases := []struct {
+		name     string
+		fail     func() (Handlers, error)
+		wantCode int
+		wantText string
+	}{
+		{"error", func() (Handlers, error) { return nil, errors.New("no disk") }, CodeCrash, "no disk"},
+		{"error with code", func() (Handlers, error) {
+			return nil, NewError(CodeMalformedRequest, "bad config")
+		}, CodeMalformedRequest, "bad config"},
+		{"panic", func() (Handlers, error) { panic("bug in builder") }, CodeCrash, "bug in builder"},
+		{"init handler", func() (Handlers, error) {
+			return Handlers{"init": func(context.Context, Message) (any, error) { return nil, nil }}, nil
+		}, CodeCrash, "init"},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			var attempts int
+			var failedTaskRan atomic.Bool
+			h := newHarness(t, func(n *Node, _ Init) (Handlers, error) {
+				attempts++ // read only by the read loop until Run returns
+				if attempts == 1 {
+					n.Go(func(context.Context) { failedTaskRan.Store(true) })
+					n.Every(time.Millisecond, func(context.Context) { failedTaskRan.Store(true) })
+					return tc.fail()
+				}
+				return Handlers{"echo": echo}, nil
+			})
+			h.msg("c0", `{"type":"init","msg_id":1,"node_id":"n1","node_ids":["n1"]}`)
+			h.wantError(tc.wantCode, 1, tc.wantText)
+			wantUninitialised(t, h)
+			h.init()
+			h.wantEcho()
+			if err := h.close(); err != nil {
+				t.Fatal(err)
+			}
+			if failedTaskRan.Load() {
+				t.Fatal("a task of the failed build ran")
+			}
+		})
 	}
 }
 
 // TestLargeLine serves a 10 MB message (Maelstrom allows lines of megabytes;
 // the official helper dies on 64 KiB).
 func TestLargeLine(t *testing.T) {
-	h := newHarness(t, echoSetup)
+	h := newHarness(t, serve(nil))
 	h.init()
 	big := strings.Repeat("x", 10<<20)
 	h.msg("c1", `{"type":"echo","msg_id":2,"echo":"`+big+`"}`)
@@ -154,15 +260,12 @@ func TestLargeLine(t *testing.T) {
 // raw handler, a typed handler and an interface-typed handler.
 func TestIntegersExact(t *testing.T) {
 	const big = int64(1) << 62
-	h := newHarness(t, func(n *Node) {
-		echoSetup(n)
-		n.Handle("typed", Typed(func(_ context.Context, _ Message, req struct {
-			N int64 `json:"n"`
-			A any   `json:"a"`
-		}) (any, error) {
-			return map[string]any{"type": "typed_ok", "n": req.N + 1, "a": req.A}, nil
-		}))
-	})
+	h := newHarness(t, serve(Handlers{"typed": Typed(func(_ context.Context, _ Message, req struct {
+		N int64 `json:"n"`
+		A any   `json:"a"`
+	}) (any, error) {
+		return map[string]any{"type": "typed_ok", "n": req.N + 1, "a": req.A}, nil
+	})}))
 	h.init()
 	for _, v := range []int64{big, big + 1, 1<<63 - 1, -(1 << 62), 9007199254740993} {
 		h.msg("c1", fmt.Sprintf(`{"type":"echo","msg_id":2,"echo":%d}`, v))
@@ -192,9 +295,7 @@ func TestHandlerErrors(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, func(n *Node) {
-				n.Handle("op", func(context.Context, Message) (any, error) { return nil, tc.err })
-			})
+			h := newHarness(t, serve(Handlers{"op": func(context.Context, Message) (any, error) { return nil, tc.err }}))
 			h.init()
 			h.msg("c1", `{"type":"op","msg_id":5}`)
 			got := h.next()
@@ -208,19 +309,11 @@ func TestHandlerErrors(t *testing.T) {
 
 // TestHandlerPanic answers a panicking handler with crash and keeps serving.
 func TestHandlerPanic(t *testing.T) {
-	h := newHarness(t, func(n *Node) {
-		echoSetup(n)
-		n.Handle("boom", func(context.Context, Message) (any, error) { panic("bug") })
-	})
+	h := newHarness(t, serve(Handlers{"boom": func(context.Context, Message) (any, error) { panic("bug") }}))
 	h.init()
 	h.msg("c1", `{"type":"boom","msg_id":2}`)
-	if got := h.next(); got.Body["code"] != json.Number("13") || !strings.Contains(fmt.Sprint(got.Body["text"]), "bug") {
-		t.Fatalf("want crash error, got %s", got.Raw)
-	}
-	h.msg("c1", `{"type":"echo","msg_id":3,"echo":1}`)
-	if got := h.next(); got.Body["type"] != "echo_ok" {
-		t.Fatalf("node stopped serving after a panic: %s", got.Raw)
-	}
+	h.wantError(CodeCrash, 2, "bug")
+	h.wantEcho()
 	if err := h.close(); err != nil {
 		t.Fatal(err)
 	}
@@ -274,7 +367,7 @@ func TestRPC(t *testing.T) {
 	if r := <-res; !errors.Is(r.err, ErrKeyDoesNotExist) {
 		t.Fatalf("want key-does-not-exist, got %v", r.err)
 	}
-	if p := h.n.Pending(); p != 0 {
+	if p := h.n.pendingCount(); p != 0 {
 		t.Fatalf("%d rpcs still pending", p)
 	}
 }
@@ -304,7 +397,7 @@ func TestRPCTimeoutLeavesNothingBehind(t *testing.T) {
 	if timeouts.Load() != calls {
 		t.Fatalf("%d of %d calls timed out", timeouts.Load(), calls)
 	}
-	if p := h.n.Pending(); p != 0 {
+	if p := h.n.pendingCount(); p != 0 {
 		t.Fatalf("%d callbacks left after timeouts", p)
 	}
 	// Late replies are dropped quietly.
@@ -365,17 +458,19 @@ func TestEndOfInput(t *testing.T) {
 	var ticks atomic.Int64
 	release := make(chan struct{})
 	rpcErr := make(chan error, 1)
-	h := newHarness(t, func(n *Node) {
-		n.Handle("slow", func(context.Context, Message) (any, error) {
-			<-release
-			return map[string]any{"type": "slow_ok"}, nil
-		})
-		n.Handle("waits", func(ctx context.Context, _ Message) (any, error) {
-			err := n.RPC(ctx, "n2", map[string]any{"type": "ping"}, nil)
-			rpcErr <- err
-			return nil, err
-		})
+	h := newHarness(t, func(n *Node, _ Init) (Handlers, error) {
 		n.Every(time.Millisecond, func(context.Context) { ticks.Add(1) })
+		return Handlers{
+			"slow": func(context.Context, Message) (any, error) {
+				<-release
+				return map[string]any{"type": "slow_ok"}, nil
+			},
+			"waits": func(ctx context.Context, _ Message) (any, error) {
+				err := n.RPC(ctx, "n2", map[string]any{"type": "ping"}, nil)
+				rpcErr <- err
+				return nil, err
+			},
+		}, nil
 	})
 	h.init()
 	h.msg("c1", `{"type":"slow","msg_id":2}`)
@@ -410,23 +505,8 @@ func TestEndOfInput(t *testing.T) {
 	}
 }
 
-func TestHandleRejectsInitAndDuplicates(t *testing.T) {
-	n := New()
-	n.Handle("a", func(context.Context, Message) (any, error) { return nil, nil })
-	for _, typ := range []string{"a", "init"} {
-		func() {
-			defer func() {
-				if recover() == nil {
-					t.Errorf("Handle(%q) did not panic", typ)
-				}
-			}()
-			n.Handle(typ, func(context.Context, Message) (any, error) { return nil, nil })
-		}()
-	}
-}
-
 func TestSendRejectsNonObjects(t *testing.T) {
-	n := New(WithIO(strings.NewReader(""), &lineSink{lines: make(chan []byte, 1)}))
+	n := New(nil, WithIO(strings.NewReader(""), &lineSink{lines: make(chan []byte, 1)}))
 	for _, body := range []any{42, "s", []int{1}, nil} {
 		if err := n.Send("n2", body); err == nil {
 			t.Errorf("Send(%v) succeeded", body)
@@ -438,11 +518,11 @@ func TestSendRejectsNonObjects(t *testing.T) {
 }
 
 func TestReply(t *testing.T) {
-	h := newHarness(t, func(n *Node) {
-		n.Handle("later", func(_ context.Context, m Message) (any, error) {
+	h := newHarness(t, func(n *Node, _ Init) (Handlers, error) {
+		return Handlers{"later": func(_ context.Context, m Message) (any, error) {
 			go func() { _ = n.Reply(m, map[string]any{"type": "later_ok"}) }()
 			return nil, nil
-		})
+		}}, nil
 	})
 	h.init()
 	h.msg("c1", `{"type":"later","msg_id":42}`)
@@ -455,12 +535,12 @@ func TestReply(t *testing.T) {
 // and all, to a peer with RPC and returns the peer's reply body, in_reply_to
 // and all: each line must carry exactly the runtime's own id.
 func TestForwardedBodyKeepsOneMsgID(t *testing.T) {
-	h := newHarness(t, func(n *Node) {
-		n.Handle("read", func(ctx context.Context, m Message) (any, error) {
+	h := newHarness(t, func(n *Node, _ Init) (Handlers, error) {
+		return Handlers{"read": func(ctx context.Context, m Message) (any, error) {
 			var resp json.RawMessage
 			err := n.RPC(ctx, "n2", m.Body, &resp)
 			return resp, err
-		})
+		}}, nil
 	})
 	h.init()
 	h.msg("c1", `{"type":"read","msg_id":5}`)
@@ -492,19 +572,11 @@ func TestBadReplies(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			h := newHarness(t, func(n *Node) {
-				echoSetup(n)
-				n.Handle("op", tc.h)
-			})
+			h := newHarness(t, serve(Handlers{"op": tc.h}))
 			h.init()
 			h.msg("c1", `{"type":"op","msg_id":2}`)
-			if got := h.next(); got.Body["code"] != json.Number("13") || got.Body["in_reply_to"] != json.Number("2") {
-				t.Fatalf("want crash in reply to 2, got %s", got.Raw)
-			}
-			h.msg("c1", `{"type":"echo","msg_id":3,"echo":1}`)
-			if got := h.next(); got.Body["type"] != "echo_ok" {
-				t.Fatalf("node stopped serving: %s", got.Raw)
-			}
+			h.wantError(CodeCrash, 2)
+			h.wantEcho()
 		})
 	}
 }
@@ -514,7 +586,7 @@ type panicky struct{}
 func (panicky) MarshalJSON() ([]byte, error) { panic("encoder bug") }
 
 func TestReplyErrors(t *testing.T) {
-	n := New(WithIO(strings.NewReader(""), &lineSink{lines: make(chan []byte, 1)}))
+	n := New(nil, WithIO(strings.NewReader(""), &lineSink{lines: make(chan []byte, 1)}))
 	for _, body := range []string{`{"type":"x"}`, `{"a"`, `{,}`, ``} {
 		if err := n.Reply(Message{Src: "c1", Body: json.RawMessage(body)}, map[string]any{"type": "x_ok"}); err == nil {
 			t.Errorf("Reply to %q succeeded", body)
@@ -525,12 +597,10 @@ func TestReplyErrors(t *testing.T) {
 // TestEndOfInputCancelsHandlers: a handler that waits on its context alone
 // ends when the input does.
 func TestEndOfInputCancelsHandlers(t *testing.T) {
-	h := newHarness(t, func(n *Node) {
-		n.Handle("wait", func(ctx context.Context, _ Message) (any, error) {
-			<-ctx.Done()
-			return nil, ctx.Err()
-		})
-	})
+	h := newHarness(t, serve(Handlers{"wait": func(ctx context.Context, _ Message) (any, error) {
+		<-ctx.Done()
+		return nil, ctx.Err()
+	}}))
 	h.init()
 	h.msg("c1", `{"type":"wait","msg_id":2}`)
 	if err := h.close(); err != nil {

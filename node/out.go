@@ -3,6 +3,7 @@ package node
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/glomers/glomers/internal/wire"
 	"sync"
 )
 
@@ -43,10 +44,10 @@ func encodeBody(body any) ([]byte, error) {
 // so a receiver never sees two and picks the wrong one.
 func (n *Node) write(src, dest string, body []byte, key string, val int64) error {
 	if key != "" {
-		body = withoutKeys(body, "msg_id", "in_reply_to")
+		body = wire.WithoutKeys(body, "msg_id", "in_reply_to")
 	}
 	buf := linePool.Get().(*[]byte)
-	line := AppendEnvelope((*buf)[:0], src, dest, body, key, val)
+	line := wire.AppendEnvelope((*buf)[:0], src, dest, body, key, val)
 	n.outMu.Lock()
 	_, err := n.out.Write(line)
 	n.outMu.Unlock()

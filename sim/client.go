@@ -3,10 +3,10 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/glomers/glomers/internal/wire"
 	"runtime/debug"
 	"time"
 
-	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/sim/gen"
 )
 
@@ -71,7 +71,7 @@ func (cl *clientConn) receive(m *message) {
 	if p == nil || p.done {
 		return
 	}
-	msg, hdr, err := node.ParseLine(m.line)
+	msg, hdr, err := wire.ParseLine(m.line)
 	if err != nil || hdr.InReplyTo != p.id {
 		return
 	}

@@ -32,9 +32,9 @@ type Config struct {
 	// (Result.Strict), count against the verdict.
 	Strict bool
 
-	// The nodes: in-process from Setup (the default), or processes of Bin
-	// when it is set. NodeArgs go to either (what follows `--`).
-	Setup    node.SetupFunc
+	// The nodes: in-process nodes of Program (the default), or processes
+	// of Bin when it is set. NodeArgs go to either (what follows `--`).
+	Program  node.Program
 	Bin      string
 	NodeArgs []string
 
@@ -101,8 +101,8 @@ func (c Config) Validate() error {
 	switch {
 	case c.Spec == nil:
 		return fmt.Errorf("config: no Spec for workload %q (resolve it with spec.New)", c.Workload)
-	case c.Setup == nil && c.Bin == "":
-		return fmt.Errorf("config: neither Setup nor Bin is set for workload %q", c.Workload)
+	case c.Program.New == nil && c.Bin == "":
+		return fmt.Errorf("config: neither Program nor Bin is set for workload %q", c.Workload)
 	case c.Latency < 0:
 		return fmt.Errorf("config: negative latency %v", c.Latency)
 	}

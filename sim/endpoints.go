@@ -3,8 +3,8 @@ package sim
 import (
 	"encoding/json"
 	"fmt"
+	"github.com/glomers/glomers/internal/wire"
 
-	"github.com/glomers/glomers/node"
 	"github.com/glomers/glomers/sim/services"
 )
 
@@ -20,7 +20,7 @@ type serviceEnd struct {
 }
 
 func (s *serviceEnd) receive(m *message) {
-	msg, hdr, err := node.ParseLine(m.line)
+	msg, hdr, err := wire.ParseLine(m.line)
 	switch {
 	case err != nil:
 		s.r.bad(fmt.Sprintf("%s sent %s a message that does not decode: %v", m.from.id, s.self.id, err))

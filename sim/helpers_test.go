@@ -3,6 +3,7 @@ package sim
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"os"
 	"sync/atomic"
@@ -56,11 +57,16 @@ func (s *fakeSpec) Check(h History) Result {
 	return Result{Valid: true}
 }
 
-// echoSetup answers echo like challenge 1, and "gossip" (sent to every
+// program makes a test node program of a Builder.
+func program(build node.Builder) node.Program {
+	return node.Program{Name: "test", New: func(*flag.FlagSet) node.Builder { return build }}
+}
+
+// echoNode answers echo like challenge 1, and "gossip" (sent to every
 // other node) after each echo when gossip is true.
-func echoSetup(gossip bool) node.SetupFunc {
-	return func(n *node.Node, _ []string) error {
-		n.Handle("echo", func(_ context.Context, m node.Message) (any, error) {
+func echoNode(gossip bool) node.Program {
+	return program(func(n *node.Node, init node.Init) (node.Handlers, error) {
+		echo := func(_ context.Context, m node.Message) (any, error) {
 			var req struct {
 				Echo json.RawMessage `json:"echo"`
 			}
@@ -68,25 +74,22 @@ func echoSetup(gossip bool) node.SetupFunc {
 				return nil, err
 			}
 			if gossip {
-				for _, id := range n.NodeIDs() {
-					if id != n.ID() {
-						_ = n.Send(id, map[string]any{"type": "gossip", "echo": req.Echo})
-					}
+				for _, id := range init.Peers() {
+					_ = n.Send(id, map[string]any{"type": "gossip", "echo": req.Echo})
 				}
 			}
 			return map[string]any{"type": "echo_ok", "echo": req.Echo}, nil
-		})
-		n.Handle("gossip", func(context.Context, node.Message) (any, error) { return nil, nil })
-		return nil
-	}
+		}
+		gossipH := func(context.Context, node.Message) (any, error) { return nil, nil }
+		return node.Handlers{"echo": echo, "gossip": gossipH}, nil
+	})
 }
 
-// replySetup answers "echo" with whatever reply returns (nil: no answer).
-func replySetup(reply func(ctx context.Context, n *node.Node) (any, error)) node.SetupFunc {
-	return func(n *node.Node, _ []string) error {
-		n.Handle("echo", func(ctx context.Context, _ node.Message) (any, error) { return reply(ctx, n) })
-		return nil
-	}
+// replyNode answers "echo" with whatever reply returns (nil: no answer).
+func replyNode(reply func(ctx context.Context, n *node.Node) (any, error)) node.Program {
+	return program(func(n *node.Node, _ node.Init) (node.Handlers, error) {
+		return node.Handlers{"echo": func(ctx context.Context, _ node.Message) (any, error) { return reply(ctx, n) }}, nil
+	})
 }
 
 // virtualRun runs cfg in a synctest bubble and fails the test on an error.
@@ -106,13 +109,13 @@ func bubble(t *testing.T) func(func()) {
 }
 
 // small is a short, quick configuration: 2 s of load at 10 req/s.
-func small(setup node.SetupFunc, s Spec) Config {
+func small(prog node.Program, s Spec) Config {
 	return Config{Workload: "fake", NodeCount: 3, TimeLimit: 2 * time.Second, Rate: 10,
-		Quiet: time.Second, Setup: setup, Spec: s}
+		Quiet: time.Second, Program: prog, Spec: s}
 }
 
 // nodeEnv makes this test binary act as a node binary, for tests of
-// Config.Bin: "echo" gossips like echoSetup(true), "exit" dies on its
+// Config.Bin: "echo" gossips like echoNode(true), "exit" dies on its
 // third echo, "garbage" writes a line that is not a message with each
 // echo.
 const nodeEnv = "GLOMERS_SIM_TEST_NODE"
@@ -123,18 +126,18 @@ func TestMain(m *testing.M) {
 		os.Exit(m.Run())
 	case "exit":
 		var echoes atomic.Int64
-		node.Main(replySetup(func(context.Context, *node.Node) (any, error) {
+		node.Main(replyNode(func(context.Context, *node.Node) (any, error) {
 			if echoes.Add(1) == 3 {
 				os.Exit(3)
 			}
 			return map[string]string{"type": "echo_ok"}, nil
 		}))
 	case "garbage":
-		node.Main(replySetup(func(context.Context, *node.Node) (any, error) {
+		node.Main(replyNode(func(context.Context, *node.Node) (any, error) {
 			fmt.Println("hello, Maelstrom")
 			return map[string]string{"type": "echo_ok"}, nil
 		}))
 	default:
-		node.Main(echoSetup(true))
+		node.Main(echoNode(true))
 	}
 }

@@ -3,10 +3,9 @@ package sim
 import (
 	"bytes"
 	"fmt"
+	"github.com/glomers/glomers/internal/wire"
 	"math/rand/v2"
 	"time"
-
-	"github.com/glomers/glomers/node"
 )
 
 // kind is what sits at the end of a link.
@@ -124,13 +123,13 @@ func (nw *network) stats(ops int) NetStats {
 // envelope builds the line for a message the simulator itself sends (from
 // a client or a service), laid out exactly as package node lays out its own.
 func envelope(src, dest string, body []byte, key string, val int64) []byte {
-	return node.AppendEnvelope(make([]byte, 0, len(body)+len(src)+len(dest)+48), src, dest, body, key, val)
+	return wire.AppendEnvelope(make([]byte, 0, len(body)+len(src)+len(dest)+48), src, dest, body, key, val)
 }
 
 // header reads src and dest of a line. Lines written by package node start
 // exactly with {"src":"…","dest":"…" and are read without parsing the rest
 // (the body may be large, and only its receiver needs it); anything else
-// goes through node.ParseLine.
+// goes through wire.ParseLine.
 func header(line []byte) (src, dest string, ok bool) {
 	const p1, p2 = `{"src":"`, `","dest":"`
 	if rest, found := bytes.CutPrefix(line, []byte(p1)); found {
@@ -142,7 +141,7 @@ func header(line []byte) (src, dest string, ok bool) {
 			}
 		}
 	}
-	msg, _, err := node.ParseLine(line)
+	msg, _, err := wire.ParseLine(line)
 	if err != nil || msg.Dest == "" {
 		return "", "", false
 	}

@@ -78,11 +78,12 @@ func startServer(ctx context.Context, cfg Config, id string, seed uint64, in *in
 	if logw != nil {
 		logger = zerolog.New(logw).Level(logLevel()).With().Timestamp().Str("node", id).Logger()
 	}
-	n := node.New(node.WithIO(in, out), node.WithLogger(logger), node.WithSeed(seed))
-	if err := cfg.Setup(n, cfg.NodeArgs); err != nil {
+	build, err := cfg.Program.Builder(cfg.NodeArgs)
+	if err != nil {
 		closeLog(logw)
-		return nil, fmt.Errorf("set up node %s: %w", id, err)
+		return nil, fmt.Errorf("node %s: %w", id, err)
 	}
+	n := node.New(build, node.WithIO(in, out), node.WithLogger(logger), node.WithSeed(seed))
 	ctx, cancel := context.WithCancel(ctx)
 	s := &inProcess{id: id, in: in, log: logw, cancel: cancel, done: make(chan error, 1)}
 	go func() {

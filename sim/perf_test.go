@@ -13,7 +13,7 @@ func TestGossip25(t *testing.T) {
 		t.Skip("performance report; run without -short")
 	}
 	cfg := Config{Workload: "fake", NodeCount: 25, TimeLimit: 20 * time.Second, Rate: 100,
-		Latency: 100 * time.Millisecond, Setup: echoSetup(true), Spec: &fakeSpec{f: "echo"}}
+		Latency: 100 * time.Millisecond, Program: echoNode(true), Spec: &fakeSpec{f: "echo"}}
 	start := time.Now()
 	rep := virtualRun(t, cfg)
 	wall := time.Since(start)

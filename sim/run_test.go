@@ -17,7 +17,7 @@ func TestEchoRunCountsLikeMaelstrom(t *testing.T) {
 	for _, gossip := range []bool{false, true} {
 		t.Run(fmt.Sprintf("gossip=%v", gossip), func(t *testing.T) {
 			s := &fakeSpec{f: "echo", final: true}
-			cfg := small(echoSetup(gossip), s)
+			cfg := small(echoNode(gossip), s)
 			cfg.Latency = 10 * time.Millisecond
 			rep := virtualRun(t, cfg)
 			if !rep.Valid || rep.Ops.Invoked == 0 || rep.Ops.OK != rep.Ops.Invoked || rep.Availability != 1 {
@@ -99,11 +99,10 @@ func TestOutcomes(t *testing.T) {
 			if typ == "" {
 				typ = "echo"
 			}
-			setup := func(n *node.Node, _ []string) error {
-				n.Handle(typ, func(ctx context.Context, _ node.Message) (any, error) { return tc.reply(ctx, n) })
-				return nil
-			}
-			cfg := small(setup, &fakeSpec{f: typ})
+			prog := program(func(n *node.Node, _ node.Init) (node.Handlers, error) {
+				return node.Handlers{typ: func(ctx context.Context, _ node.Message) (any, error) { return tc.reply(ctx, n) }}, nil
+			})
+			cfg := small(prog, &fakeSpec{f: typ})
 			cfg.NodeCount, cfg.Concurrency = 1, 2
 			rep := virtualRun(t, cfg)
 			if len(rep.History) == 0 {
@@ -154,7 +153,7 @@ func TestAvailability(t *testing.T) {
 		valid bool
 	}{{"", true}, {"0.4", true}, {"0.6", false}, {"total", false}} {
 		t.Run(tc.avail, func(t *testing.T) {
-			cfg := small(replySetup(reply), &fakeSpec{f: "echo"})
+			cfg := small(replyNode(reply), &fakeSpec{f: "echo"})
 			cfg.NodeCount, cfg.Availability = 1, tc.avail
 			rep := virtualRun(t, cfg)
 			if rep.Availability < 0.4 || rep.Availability > 0.6 {
@@ -179,7 +178,7 @@ func TestServiceLatency(t *testing.T) {
 		}
 		return map[string]any{"type": "echo_ok", "ts": resp.TS}, nil
 	}
-	cfg := small(replySetup(reply), &fakeSpec{f: "echo"})
+	cfg := small(replyNode(reply), &fakeSpec{f: "echo"})
 	cfg.Latency = 100 * time.Millisecond
 	rep := virtualRun(t, cfg)
 	if !rep.Valid {
@@ -197,19 +196,25 @@ func TestServiceLatency(t *testing.T) {
 
 func TestPreambleAndSetupErrors(t *testing.T) {
 	topo := map[string]Body{"n0": map[string]string{"type": "topology"}}
-	cfg := small(echoSetup(false), &fakeSpec{f: "echo", preamble: topo})
+	cfg := small(echoNode(false), &fakeSpec{f: "echo", preamble: topo})
 	_, err := RunIn(bubble(t), cfg)
 	if err == nil {
 		t.Fatal("a preamble request answered with an error must fail the run")
 	}
 	t.Logf("as expected: %v", err)
 
-	cfg = small(func(*node.Node, []string) error { return fmt.Errorf("bad args") }, &fakeSpec{f: "echo"})
+	cfg = small(program(func(*node.Node, node.Init) (node.Handlers, error) { return nil, fmt.Errorf("bad state") }), &fakeSpec{f: "echo"})
 	if _, err = RunIn(bubble(t), cfg); err == nil {
-		t.Fatal("a failing setup must fail the run")
+		t.Fatal("a node that fails to build must fail the run")
 	}
 
-	cfg = small(echoSetup(false), nil)
+	cfg = small(echoNode(false), &fakeSpec{f: "echo"})
+	cfg.NodeArgs = []string{"-nope"}
+	if _, err = RunIn(bubble(t), cfg); err == nil || !strings.Contains(err.Error(), "-nope") {
+		t.Fatalf("node arguments its program does not take must fail the run, got %v", err)
+	}
+
+	cfg = small(echoNode(false), nil)
 	if _, err = RunIn(bubble(t), cfg); err == nil {
 		t.Fatal("a nil spec must fail the run")
 	}
@@ -220,7 +225,7 @@ func TestSpecVerdictAndStats(t *testing.T) {
 		return Result{Valid: false, Anomalies: []Anomaly{{Kind: "lost", Detail: "x"}},
 			StableLatencies: map[string]float64{"0": 1, "0.5": 2, "0.95": 3, "0.99": 4, "1": 5}}
 	}}
-	rep := virtualRun(t, small(echoSetup(false), s))
+	rep := virtualRun(t, small(echoNode(false), s))
 	if rep.Valid || len(rep.Anomalies) != 1 || rep.Anomalies[0].Kind != "lost" || rep.StableLatenciesMS["1"] != 5 {
 		t.Fatalf("report does not carry the spec's verdict: %+v", rep)
 	}
@@ -242,7 +247,7 @@ func TestSpecVerdictAndStats(t *testing.T) {
 func TestVirtualTwentySeconds(t *testing.T) {
 	start := time.Now()
 	cfg := Config{Workload: "fake", NodeCount: 5, TimeLimit: 20 * time.Second, Rate: 100,
-		Latency: 100 * time.Millisecond, Setup: echoSetup(true), Spec: &fakeSpec{f: "echo"}}
+		Latency: 100 * time.Millisecond, Program: echoNode(true), Spec: &fakeSpec{f: "echo"}}
 	rep := virtualRun(t, cfg)
 	if !rep.Valid {
 		t.Fatalf("invalid: %v", rep.Anomalies)
@@ -258,7 +263,7 @@ func TestVirtualTwentySeconds(t *testing.T) {
 func TestPartitionNemesis(t *testing.T) {
 	// With final operations, Maelstrom heals before them; without, the
 	// last partition stays (see TestSameSeedSameRun).
-	cfg := small(echoSetup(true), &fakeSpec{f: "echo", final: true})
+	cfg := small(echoNode(true), &fakeSpec{f: "echo", final: true})
 	cfg.NodeCount, cfg.TimeLimit, cfg.Rate = 5, 20*time.Second, 20
 	cfg.Nemesis, cfg.NemesisInterval = []string{"partition"}, 2*time.Second
 	cfg.Latency = 10 * time.Millisecond
@@ -292,7 +297,7 @@ func TestPartitionNemesis(t *testing.T) {
 }
 
 func TestSameSeedSameRun(t *testing.T) {
-	cfg := small(echoSetup(true), &fakeSpec{f: "echo"})
+	cfg := small(echoNode(true), &fakeSpec{f: "echo"})
 	cfg.Nemesis, cfg.NemesisInterval, cfg.Seed = []string{"partition"}, time.Second, 42
 	a, b := virtualRun(t, cfg), virtualRun(t, cfg)
 	if len(a.History) != len(b.History) || fmt.Sprint(a.Nemesis) != fmt.Sprint(b.Nemesis) {
@@ -363,18 +368,17 @@ func TestStoppingNodes(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			setup := func(n *node.Node, _ []string) error {
+			prog := program(func(*node.Node, node.Init) (node.Handlers, error) {
 				forever := make(chan struct{}) // made in the bubble: durably blocking
 				var calls atomic.Int64
-				n.Handle("echo", func(ctx context.Context, _ node.Message) (any, error) {
+				return node.Handlers{"echo": func(ctx context.Context, _ node.Message) (any, error) {
 					if calls.Add(1) == 1 {
 						tc.block(ctx, forever)
 					}
 					return map[string]string{"type": "echo_ok"}, nil
-				})
-				return nil
-			}
-			cfg := small(setup, &fakeSpec{f: "echo"})
+				}}, nil
+			})
+			cfg := small(prog, &fakeSpec{f: "echo"})
 			cfg.NodeCount, cfg.Concurrency = 1, 2
 			rep := virtualRun(t, cfg)
 			if !rep.Valid || rep.Ops.Info != 1 {

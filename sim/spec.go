@@ -226,9 +226,15 @@ type Result struct {
 }
 
 // Kinds lists the distinct kinds of the result's anomalies, sorted.
-func (r Result) Kinds() []string {
+func (r Result) Kinds() []string { return kinds(r.Anomalies) }
+
+// StrictKinds lists the distinct kinds of the result's strict anomalies,
+// sorted.
+func (r Result) StrictKinds() []string { return kinds(r.Strict) }
+
+func kinds(as []Anomaly) []string {
 	var ks []string
-	for _, a := range r.Anomalies {
+	for _, a := range as {
 		if !slices.Contains(ks, a.Kind) {
 			ks = append(ks, a.Kind)
 		}

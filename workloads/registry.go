@@ -16,18 +16,18 @@ import (
 	"github.com/glomers/glomers/workloads/uniqueids"
 )
 
-var registry = map[string]node.SetupFunc{
-	"echo":            echo.Setup,
-	"unique-ids":      uniqueids.Setup,
-	"broadcast":       broadcast.Setup,
-	"g-counter":       counter.SetupGrowOnly,
-	"pn-counter":      counter.SetupPN,
-	"kafka":           kafka.Setup,
-	"txn-rw-register": txn.Setup,
+var registry = map[string]node.Program{
+	"echo":            echo.Program,
+	"unique-ids":      uniqueids.Program,
+	"broadcast":       broadcast.Program,
+	"g-counter":       counter.GCounter,
+	"pn-counter":      counter.PNCounter,
+	"kafka":           kafka.Program,
+	"txn-rw-register": txn.Program,
 }
 
-// Lookup returns the setup function for a Maelstrom workload name.
-func Lookup(workload string) (node.SetupFunc, bool) {
+// Lookup returns the program of a Maelstrom workload name.
+func Lookup(workload string) (node.Program, bool) {
 	s, ok := registry[workload]
 	return s, ok
 }

@@ -1,5 +1,5 @@
 // Command echo is the node binary for Gossip Glomers challenge 1 (Maelstrom
-// workload echo). See package workloads/echo.
+// workload echo); -help says what it does. See package workloads/echo.
 package main
 
 import (
@@ -7,4 +7,4 @@ import (
 	"github.com/glomers/glomers/workloads/echo"
 )
 
-func main() { node.Main(echo.Setup) }
+func main() { node.Main(echo.Program) }

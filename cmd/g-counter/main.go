@@ -1,7 +1,6 @@
 // Command g-counter is the node binary for Gossip Glomers challenge 4
-// (Maelstrom workload g-counter), built on seq-kv. Flags after `--` tune
-// it: -batch, -refresh, -kv-timeout, -add-timeout, -read-timeout. See package
-// workloads/counter.
+// (Maelstrom workload g-counter), built on seq-kv. Run it with -help for
+// its flags; see package workloads/counter.
 package main
 
 import (
@@ -9,4 +8,4 @@ import (
 	"github.com/glomers/glomers/workloads/counter"
 )
 
-func main() { node.Main(counter.SetupGrowOnly) }
+func main() { node.Main(counter.GCounter) }

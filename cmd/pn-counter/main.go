@@ -1,7 +1,6 @@
 // Command pn-counter is the node binary for Maelstrom's pn-counter workload
-// (a counter whose deltas may be negative), built on seq-kv. Flags after
-// `--` tune it: -batch, -refresh, -kv-timeout, -add-timeout, -read-timeout. See package
-// workloads/counter.
+// (a counter whose deltas may be negative), built on seq-kv. Run it with
+// -help for its flags; see package workloads/counter.
 package main
 
 import (
@@ -9,4 +8,4 @@ import (
 	"github.com/glomers/glomers/workloads/counter"
 )
 
-func main() { node.Main(counter.SetupPN) }
+func main() { node.Main(counter.PNCounter) }

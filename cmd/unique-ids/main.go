@@ -1,5 +1,6 @@
 // Command unique-ids is the node binary for Gossip Glomers challenge 2
-// (Maelstrom workload unique-ids). See package workloads/uniqueids.
+// (Maelstrom workload unique-ids); -help says what it does. See package
+// workloads/uniqueids.
 package main
 
 import (
@@ -7,4 +8,4 @@ import (
 	"github.com/glomers/glomers/workloads/uniqueids"
 )
 
-func main() { node.Main(uniqueids.Setup) }
+func main() { node.Main(uniqueids.Program) }

@@ -178,11 +178,11 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 		}
 	}
 	if cfg.Bin == "" {
-		setup, ok := workloads.Lookup(cfg.Workload)
+		prog, ok := workloads.Lookup(cfg.Workload)
 		if !ok {
 			return cfg, false, fmt.Errorf("no in-process node for workload %q (have %s; or give --bin)", cfg.Workload, strings.Join(workloads.Names(), ", "))
 		}
-		cfg.Setup = setup
+		cfg.Program = prog
 	}
 	if cfg.Spec, err = spec.New(cfg.Workload, cfg.WithDefaults()); err != nil {
 		return cfg, false, err

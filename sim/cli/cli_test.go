@@ -119,7 +119,7 @@ func TestParse(t *testing.T) {
 	}
 	if cfg.Concurrency != 6 || cfg.Latency.Milliseconds() != 100 || cfg.TimeLimit.Seconds() != 1.5 ||
 		len(cfg.Nemesis) != 1 || len(cfg.Consistency) != 2 || !asJSON || strings.Join(cfg.NodeArgs, " ") != "--flag x" ||
-		cfg.Setup == nil || cfg.Spec == nil {
+		cfg.Program.New == nil || cfg.Spec == nil {
 		t.Errorf("parsed %+v", cfg)
 	}
 }

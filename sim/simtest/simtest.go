@@ -4,7 +4,7 @@
 //
 // It is a separate package from sim because it needs package sim/spec to
 // pick a workload's Spec, and sim/spec imports sim. It does not pick the
-// node setup: a test names it (cfg.Setup), which lets a workload's own
+// node program: a test names it (cfg.Program), which lets a workload's own
 // internal tests use simtest without an import cycle.
 package simtest
 

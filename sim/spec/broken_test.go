@@ -3,6 +3,7 @@ package spec_test
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"slices"
 	"sync"
@@ -25,6 +26,11 @@ import (
 // tested next to their workloads (workloads/counter, workloads/txn), which
 // they share code with.
 
+// testProgram makes a node program of a broken node's Builder.
+func testProgram(build node.Builder) node.Program {
+	return node.Program{Name: "broken", New: func(*flag.FlagSet) node.Builder { return build }}
+}
+
 // reply is a body with a type and nothing else.
 type reply struct {
 	Type string `json:"type"`
@@ -33,45 +39,48 @@ type reply struct {
 // setupEchoQuoted answers echo with its payload's JSON text as a string
 // (json.RawMessage converted with string()), the classic mix-up of raw and
 // decoded JSON.
-func setupEchoQuoted(n *node.Node, _ []string) error {
-	n.Handle("echo", node.Typed(func(_ context.Context, _ node.Message, req struct{ Echo json.RawMessage }) (any, error) {
+func setupEchoQuoted(n *node.Node, init node.Init) (node.Handlers, error) {
+	hs := node.Handlers{}
+	hs["echo"] = (node.Typed(func(_ context.Context, _ node.Message, req struct{ Echo json.RawMessage }) (any, error) {
 		return struct {
 			Type string `json:"type"`
 			Echo string `json:"echo"`
 		}{"echo_ok", string(req.Echo)}, nil
 	}))
-	return nil
+	return hs, nil
 }
 
 // setupIDsNoNodeID hands out ids from a per-node counter but forgets to
 // qualify them with the node id, so every node issues 0, 1, 2, ...
-func setupIDsNoNodeID(n *node.Node, _ []string) error {
+func setupIDsNoNodeID(n *node.Node, init node.Init) (node.Handlers, error) {
+	hs := node.Handlers{}
 	var next atomic.Int64
-	n.Handle("generate", func(context.Context, node.Message) (any, error) {
+	hs["generate"] = (func(context.Context, node.Message) (any, error) {
 		return struct {
 			Type string `json:"type"`
 			ID   int64  `json:"id"`
 		}{"generate_ok", next.Add(1)}, nil
 	})
-	return nil
+	return hs, nil
 }
 
 // setupBroadcastDeaf tells every peer about each value a client broadcasts
 // to it, but drops the values its peers tell it: a node knows only the
 // values broadcast to itself.
-func setupBroadcastDeaf(n *node.Node, _ []string) error {
+func setupBroadcastDeaf(n *node.Node, init node.Init) (node.Handlers, error) {
+	hs := node.Handlers{}
 	var (
 		mu   sync.Mutex
 		seen []int64
 	)
-	n.Handle("topology", func(context.Context, node.Message) (any, error) {
+	hs["topology"] = (func(context.Context, node.Message) (any, error) {
 		return reply{"topology_ok"}, nil
 	})
-	n.Handle("broadcast", node.Typed(func(_ context.Context, _ node.Message, req struct{ Message int64 }) (any, error) {
+	hs["broadcast"] = (node.Typed(func(_ context.Context, _ node.Message, req struct{ Message int64 }) (any, error) {
 		mu.Lock()
 		seen = append(seen, req.Message)
 		mu.Unlock()
-		for _, peer := range n.NodeIDs() {
+		for _, peer := range init.IDs {
 			if peer != n.ID() {
 				if err := n.Send(peer, struct {
 					Type    string `json:"type"`
@@ -83,10 +92,10 @@ func setupBroadcastDeaf(n *node.Node, _ []string) error {
 		}
 		return reply{"broadcast_ok"}, nil
 	}))
-	n.Handle("gossip", func(context.Context, node.Message) (any, error) {
+	hs["gossip"] = (func(context.Context, node.Message) (any, error) {
 		return nil, nil // the bug: a peer's value is dropped
 	})
-	n.Handle("read", func(context.Context, node.Message) (any, error) {
+	hs["read"] = (func(context.Context, node.Message) (any, error) {
 		mu.Lock()
 		defer mu.Unlock()
 		return struct {
@@ -94,31 +103,32 @@ func setupBroadcastDeaf(n *node.Node, _ []string) error {
 			Messages []int64 `json:"messages"`
 		}{"read_ok", slices.Clone(seen)}, nil
 	})
-	return nil
+	return hs, nil
 }
 
 // setupCounterLocal keeps the adds a node receives in its own memory and
 // never shares them: each node's reads forget the adds made elsewhere.
-func setupCounterLocal(n *node.Node, _ []string) error {
+func setupCounterLocal(n *node.Node, init node.Init) (node.Handlers, error) {
+	hs := node.Handlers{}
 	var sum atomic.Int64
-	n.Handle("add", node.Typed(func(_ context.Context, _ node.Message, req struct{ Delta int64 }) (any, error) {
+	hs["add"] = (node.Typed(func(_ context.Context, _ node.Message, req struct{ Delta int64 }) (any, error) {
 		sum.Add(req.Delta)
 		return reply{"add_ok"}, nil
 	}))
-	n.Handle("read", func(context.Context, node.Message) (any, error) {
+	hs["read"] = (func(context.Context, node.Message) (any, error) {
 		return struct {
 			Type  string `json:"type"`
 			Value int64  `json:"value"`
 		}{"read_ok", sum.Load()}, nil
 	})
-	return nil
+	return hs, nil
 }
 
 func TestBrokenNodesAreCaught(t *testing.T) {
 	tests := []struct {
 		name   string
-		cfg    sim.Config // workload and load; the test sets Setup
-		broken node.SetupFunc
+		cfg    sim.Config // workload and load; the test sets Program
+		broken node.Builder
 		want   string   // the anomaly the bug must cause
 		also   []string // other kinds the same bug may cause
 	}{
@@ -135,7 +145,7 @@ func TestBrokenNodesAreCaught(t *testing.T) {
 		cfg.Seed = 1
 		t.Run(tt.name, func(t *testing.T) {
 			broken := cfg
-			broken.Setup = tt.broken
+			broken.Program = testProgram(tt.broken)
 			rep := simtest.Run(t, broken)
 			allowed := append([]string{tt.want}, tt.also...)
 			var got []string
@@ -158,12 +168,12 @@ func TestBrokenNodesAreCaught(t *testing.T) {
 		}
 		healthy[key] = true
 		t.Run(cfg.Workload+": the real node passes", func(t *testing.T) {
-			setup, ok := workloads.Lookup(cfg.Workload)
+			prog, ok := workloads.Lookup(cfg.Workload)
 			if !ok {
 				t.Fatalf("no workload %q", cfg.Workload)
 			}
 			good := cfg
-			good.Setup = setup
+			good.Program = prog
 			if rep := simtest.Run(t, good); !rep.Valid {
 				t.Fatalf("invalid run of the real node: %+v", rep.Anomalies)
 			}

@@ -74,18 +74,6 @@ func wantKinds(t *testing.T, r sim.Result, want ...string) {
 	}
 }
 
-// strictKinds lists the distinct kinds of the strict anomalies, sorted.
-func strictKinds(r sim.Result) []string {
-	var ks []string
-	for _, a := range r.Strict {
-		if !slices.Contains(ks, a.Kind) {
-			ks = append(ks, a.Kind)
-		}
-	}
-	slices.Sort(ks)
-	return ks
-}
-
 func dump(r sim.Result) string {
 	var b strings.Builder
 	for _, a := range r.Anomalies {

@@ -57,10 +57,11 @@ type kafkaReply struct {
 
 // setupKafkaMem returns the setup of the nodes of one run, sharing a fresh
 // kafkaMem with bug.
-func setupKafkaMem(bug kafkaMemBug) node.SetupFunc {
+func setupKafkaMem(bug kafkaMemBug) node.Program {
 	k := &kafkaMem{bug: bug, logs: map[string]map[int]json.RawMessage{}, next: map[string]int{}, sends: map[string]int{}, committed: map[string]map[string]int{}}
-	return func(n *node.Node, _ []string) error {
-		n.Handle("send", node.Typed(func(_ context.Context, _ node.Message, req struct {
+	return testProgram(func(n *node.Node, _ node.Init) (node.Handlers, error) {
+		hs := node.Handlers{}
+		hs["send"] = (node.Typed(func(_ context.Context, _ node.Message, req struct {
 			Key string
 			Msg json.RawMessage
 		}) (any, error) {
@@ -69,24 +70,24 @@ func setupKafkaMem(bug kafkaMemBug) node.SetupFunc {
 				Offset int    `json:"offset"`
 			}{"send_ok", k.send(req.Key, req.Msg)}, nil
 		}))
-		n.Handle("poll", node.Typed(func(_ context.Context, _ node.Message, req struct{ Offsets map[string]int }) (any, error) {
+		hs["poll"] = (node.Typed(func(_ context.Context, _ node.Message, req struct{ Offsets map[string]int }) (any, error) {
 			return struct {
 				Type string           `json:"type"`
 				Msgs map[string][]any `json:"msgs"`
 			}{"poll_ok", k.poll(req.Offsets)}, nil
 		}))
-		n.Handle("commit_offsets", node.Typed(func(_ context.Context, _ node.Message, req struct{ Offsets map[string]int }) (any, error) {
+		hs["commit_offsets"] = (node.Typed(func(_ context.Context, _ node.Message, req struct{ Offsets map[string]int }) (any, error) {
 			k.commit(n.ID(), req.Offsets)
 			return kafkaReply{"commit_offsets_ok"}, nil
 		}))
-		n.Handle("list_committed_offsets", node.Typed(func(_ context.Context, _ node.Message, req struct{ Keys []string }) (any, error) {
+		hs["list_committed_offsets"] = (node.Typed(func(_ context.Context, _ node.Message, req struct{ Keys []string }) (any, error) {
 			return struct {
 				Type    string         `json:"type"`
 				Offsets map[string]int `json:"offsets"`
 			}{"list_committed_offsets_ok", k.list(n.ID(), req.Keys)}, nil
 		}))
-		return nil
-	}
+		return hs, nil
+	})
 }
 
 func (k *kafkaMem) send(key string, msg json.RawMessage) int {
@@ -197,7 +198,7 @@ func TestKafkaBrokenNodesAreCaught(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			broken := cfg
-			broken.Setup = setupKafkaMem(tt.bug)
+			broken.Program = setupKafkaMem(tt.bug)
 			rep := simtest.Run(t, broken)
 			allowed := append([]string{tt.want}, tt.also...)
 			var got, strict []string
@@ -229,7 +230,7 @@ func TestKafkaBrokenNodesAreCaught(t *testing.T) {
 			}
 			if tt.strict != "" && tt.want == "" {
 				// --strict makes the stricter checks count.
-				broken.Setup, broken.Strict = setupKafkaMem(tt.bug), true
+				broken.Program, broken.Strict = setupKafkaMem(tt.bug), true
 				if rep := simtest.Run(t, broken); rep.Valid {
 					t.Fatalf("valid under --strict with %v", rep.Strict)
 				}
@@ -242,7 +243,7 @@ func TestKafkaBrokenNodesAreCaught(t *testing.T) {
 			t.Fatal("no kafka workload")
 		}
 		good := cfg
-		good.Setup, good.Strict = setup, true
+		good.Program, good.Strict = setup, true
 		if rep := simtest.Run(t, good); !rep.Valid || len(rep.Strict) > 0 {
 			t.Fatalf("invalid run of the real node: %+v; strict %+v", rep.Anomalies, rep.Strict)
 		}

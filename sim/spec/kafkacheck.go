@@ -3,6 +3,7 @@ package spec
 import (
 	"cmp"
 	"fmt"
+	"github.com/glomers/glomers/sim/elle"
 	"maps"
 	"slices"
 	"strings"
@@ -644,7 +645,13 @@ func (a *kafkaAnalysis) cycles() {
 			}
 		}
 	}
-	for _, scc := range kafkaSCCs(adj) {
+	g := elle.NewGraph(len(adj))
+	for v, ws := range adj {
+		for _, w := range ws {
+			g.Link(v, w, elle.WR) // the kind is not used: only the components
+		}
+	}
+	for _, scc := range g.SCCs() {
 		real := 0
 		for _, x := range scc {
 			if x < n {
@@ -705,67 +712,6 @@ func (a *kafkaAnalysis) cycles() {
 		}
 		a.v.add("G1c-realtime", "a cycle of %d ops: %s", real, strings.Join(steps, "; "))
 	}
-}
-
-// kafkaSCCs returns the strongly connected components of a graph (Tarjan).
-func kafkaSCCs(adj [][]int) [][]int {
-	index := make([]int, len(adj))
-	low := make([]int, len(adj))
-	on := make([]bool, len(adj))
-	for i := range index {
-		index[i] = -1
-	}
-	var out [][]int
-	var st []int
-	next := 0
-	type frame struct{ v, e int }
-	for root := range adj {
-		if index[root] >= 0 {
-			continue
-		}
-		call := []frame{{root, 0}}
-		index[root], low[root] = next, next
-		next++
-		st = append(st, root)
-		on[root] = true
-		for len(call) > 0 {
-			f := &call[len(call)-1]
-			if f.e < len(adj[f.v]) {
-				w := adj[f.v][f.e]
-				f.e++
-				if index[w] < 0 {
-					index[w], low[w] = next, next
-					next++
-					st = append(st, w)
-					on[w] = true
-					call = append(call, frame{w, 0})
-				} else if on[w] {
-					low[f.v] = min(low[f.v], index[w])
-				}
-				continue
-			}
-			v := f.v
-			call = call[:len(call)-1]
-			if len(call) > 0 {
-				u := call[len(call)-1].v
-				low[u] = min(low[u], low[v])
-			}
-			if low[v] == index[v] {
-				var comp []int
-				for {
-					w := st[len(st)-1]
-					st = st[:len(st)-1]
-					on[w] = false
-					comp = append(comp, w)
-					if w == v {
-						break
-					}
-				}
-				out = append(out, comp)
-			}
-		}
-	}
-	return out
 }
 
 // strictChecks are the simulator's own checks, beyond Jepsen's.

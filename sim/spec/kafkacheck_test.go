@@ -65,29 +65,12 @@ func kcheck(t *testing.T, h ...sim.Op) sim.Result {
 func kwant(t *testing.T, r sim.Result, kinds []string, strict []string) {
 	t.Helper()
 	slices.Sort(kinds)
-	var sk []string
-	for _, a := range r.Strict {
-		if !slices.Contains(sk, a.Kind) {
-			sk = append(sk, a.Kind)
-		}
-	}
-	slices.Sort(sk)
+	sk := r.StrictKinds()
 	slices.Sort(strict)
 	unknown := slices.Contains(kinds, "checker-error")
 	if got := r.Kinds(); !slices.Equal(got, kinds) || !slices.Equal(sk, strict) || r.Valid != (len(kinds) == 0) || r.Unknown != unknown {
-		t.Fatalf("valid=%v unknown=%v kinds=%v strict=%v, want kinds %v strict %v:\n%s", r.Valid, r.Unknown, got, sk, kinds, strict, kdump(r))
+		t.Fatalf("valid=%v unknown=%v kinds=%v strict=%v, want kinds %v strict %v:\n%s", r.Valid, r.Unknown, got, sk, kinds, strict, dump(r))
 	}
-}
-
-func kdump(r sim.Result) string {
-	var b strings.Builder
-	for _, a := range r.Anomalies {
-		b.WriteString(a.Kind + ": " + a.Detail + "\n")
-	}
-	for _, a := range r.Strict {
-		b.WriteString("strict " + a.Kind + ": " + a.Detail + "\n")
-	}
-	return b.String()
 }
 
 type kmsgs = map[string][][2]int64
@@ -263,6 +246,6 @@ func TestKafkaCheckCapsAnomaliesPerKind(t *testing.T) {
 	}
 	r = kcheck(t, many...)
 	if len(r.Anomalies) != kafkaMaxPerKind+1 || !strings.Contains(r.Anomalies[kafkaMaxPerKind].Detail, "15 more") {
-		t.Fatalf("anomalies %v", kdump(r))
+		t.Fatalf("anomalies %v", dump(r))
 	}
 }

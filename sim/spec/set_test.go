@@ -69,7 +69,7 @@ func TestBroadcastCheck(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			r := s.Check(history(tt.h...))
 			wantKinds(t, r, tt.want...)
-			if got := strictKinds(r); !slices.Equal(got, tt.strict) {
+			if got := r.StrictKinds(); !slices.Equal(got, tt.strict) {
 				t.Errorf("strict kinds %v, want %v", got, tt.strict)
 			}
 		})

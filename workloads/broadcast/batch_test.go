@@ -48,7 +48,7 @@ func TestChunkBoundsValuesPerMessageAndKeepsOrder(t *testing.T) {
 // message may carry is answered with several repairs that together carry
 // each missing value once.
 func TestLargeRepairIsChunked(t *testing.T) {
-	e := engine(t, DefaultConfig, "n0", 2)
+	e := engine(t, defaultConfig, "n0", 2)
 	const values = 2*maxValuesPerMessage + 10
 	for v := range int64(values) {
 		e.Broadcast(v, t0)

@@ -185,8 +185,8 @@ var configs = []struct {
 	name string
 	cfg  Config
 }{
-	{"default", DefaultConfig},
-	{"economy", EconomyConfig},
+	{"default", defaultConfig},
+	{"economy", economyConfig},
 	// The grace period (the anti-entropy period) must cover the time a
 	// value takes to cross the tree: here up to 8 hops of 100-200 ms.
 	{"binary-tree", Config{Fanout: 2, Batch: 100 * time.Millisecond, AntiEntropy: 2 * time.Second}},

@@ -8,8 +8,8 @@ import (
 	"time"
 )
 
-// Config is the tuning of one node; see the package comment for what each
-// setting trades.
+// Config is the tuning of one node; DESIGN.md says what each setting
+// trades. Program's flags fill it, and hold its defaults.
 type Config struct {
 	// Fanout shapes the dissemination tree: 0 for direct (the receiving
 	// node sends to every peer), F ≥ 1 for the shared F-ary tree.
@@ -26,13 +26,26 @@ type Config struct {
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
-	switch {
-	case c.Fanout < 0:
-		return fmt.Errorf("fanout %d: want 0 (direct) or more", c.Fanout)
-	case c.Batch < 0:
-		return fmt.Errorf("batch %v: want 0 or more", c.Batch)
-	case c.AntiEntropy <= 0:
-		return fmt.Errorf("anti-entropy period %v: want more than 0 (it is what repairs partitions)", c.AntiEntropy)
+	return errors.Join(checkFanout(c.Fanout), checkBatch(c.Batch), checkAntiEntropy(c.AntiEntropy))
+}
+
+func checkFanout(f int) error {
+	if f < 0 {
+		return fmt.Errorf("fanout %d: want 0 (direct) or more", f)
+	}
+	return nil
+}
+
+func checkBatch(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("batch %v: want 0 or more", d)
+	}
+	return nil
+}
+
+func checkAntiEntropy(d time.Duration) error {
+	if d <= 0 {
+		return fmt.Errorf("anti-entropy period %v: want more than 0 (it is what repairs partitions)", d)
 	}
 	return nil
 }

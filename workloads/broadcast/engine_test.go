@@ -55,8 +55,8 @@ func TestNewEngineRejectsBadClusters(t *testing.T) {
 		ids  []string
 		cfg  Config
 	}{
-		{"n9", ids(3), DefaultConfig},
-		{"n0", []string{"n0", "n1", "n0"}, DefaultConfig},
+		{"n9", ids(3), defaultConfig},
+		{"n0", []string{"n0", "n1", "n0"}, defaultConfig},
 		{"n0", ids(3), Config{Fanout: -1, AntiEntropy: time.Second}},
 		{"n0", ids(3), Config{AntiEntropy: 0}},
 		{"n0", ids(3), Config{Batch: -time.Second, AntiEntropy: time.Second}},
@@ -68,7 +68,7 @@ func TestNewEngineRejectsBadClusters(t *testing.T) {
 }
 
 func TestDirectSendsOwnValuesToEveryPeerOnce(t *testing.T) {
-	e := engine(t, DefaultConfig, "n2", 5)
+	e := engine(t, defaultConfig, "n2", 5)
 	outs := e.Broadcast(42, t0)
 	if got := dests(t, outs, typeGossip); !slices.Equal(got, []string{"n0", "n1", "n3", "n4"}) {
 		t.Fatalf("broadcast went to %v", got)
@@ -79,7 +79,7 @@ func TestDirectSendsOwnValuesToEveryPeerOnce(t *testing.T) {
 	if outs := e.Broadcast(42, t0); len(outs) != 0 {
 		t.Fatalf("a repeated value was sent again: %v", outs)
 	}
-	peer := engine(t, DefaultConfig, "n0", 5)
+	peer := engine(t, defaultConfig, "n0", 5)
 	outs, err := peer.Gossip("n2", []Segment{{2, 0, []int64{42}}}, t0)
 	if err != nil || len(outs) != 0 || peer.Size() != 1 {
 		t.Fatalf("receiver: outs %v, err %v, size %d; want it stored and not relayed", outs, err, peer.Size())
@@ -122,7 +122,7 @@ func TestStarBatchesRelaysAndOwnValuesOfTheCentre(t *testing.T) {
 }
 
 func TestDigestRepairsOnlyWhatThePeerLacksAfterGrace(t *testing.T) {
-	cfg := DefaultConfig
+	cfg := defaultConfig
 	e := engine(t, cfg, "n0", 3)
 	e.Broadcast(10, t0)
 	e.Broadcast(11, t0.Add(900*time.Millisecond))
@@ -159,7 +159,7 @@ func TestDigestRepairsOnlyWhatThePeerLacksAfterGrace(t *testing.T) {
 }
 
 func TestTickPullsFromAPeerThatStaysAhead(t *testing.T) {
-	cfg := DefaultConfig // period 1s: a pull waits half of it
+	cfg := defaultConfig // period 1s: a pull waits half of it
 	tickTarget := func(e *Engine, at time.Time) string {
 		t.Helper()
 		outs := e.Tick(at)
@@ -205,7 +205,7 @@ func TestRotationIsAPermutationEveryTickAndCoversEveryPeer(t *testing.T) {
 	for _, n := range []int{2, 3, 7, 25} {
 		engines := make([]*Engine, n)
 		for i := range engines {
-			engines[i] = engine(t, DefaultConfig, fmt.Sprintf("n%d", i), n)
+			engines[i] = engine(t, defaultConfig, fmt.Sprintf("n%d", i), n)
 		}
 		asked := make([]map[string]bool, n)
 		for i := range asked {
@@ -230,13 +230,13 @@ func TestRotationIsAPermutationEveryTickAndCoversEveryPeer(t *testing.T) {
 			}
 		}
 	}
-	if outs := engine(t, DefaultConfig, "n0", 1).Tick(t0); len(outs) != 0 {
+	if outs := engine(t, defaultConfig, "n0", 1).Tick(t0); len(outs) != 0 {
 		t.Errorf("a lone node sent %v", outs)
 	}
 }
 
 func TestBadPeerInputIsReportedAndTheRestKept(t *testing.T) {
-	e := engine(t, DefaultConfig, "n0", 3)
+	e := engine(t, defaultConfig, "n0", 3)
 	e.Broadcast(1, t0)
 	for _, tc := range []struct {
 		name string
@@ -266,35 +266,5 @@ func TestBadPeerInputIsReportedAndTheRestKept(t *testing.T) {
 	// forged and out-of-range ones were not.
 	if got := readValues(t, e.ReadSnapshot()); !slices.Equal(got, []int64{1, 5}) {
 		t.Errorf("values held = %v, want [1 5]", got)
-	}
-}
-
-func TestParseArgs(t *testing.T) {
-	for _, tc := range []struct {
-		args []string
-		want Config
-		err  string
-	}{
-		{nil, DefaultConfig, ""},
-		{[]string{"--economy"}, EconomyConfig, ""},
-		{[]string{"--economy", "--batch", "300ms"}, Config{Fanout: math.MaxInt, Batch: 300 * time.Millisecond, AntiEntropy: time.Second}, ""},
-		{[]string{"--batch=300ms", "--economy"}, Config{Fanout: math.MaxInt, Batch: 300 * time.Millisecond, AntiEntropy: time.Second}, ""},
-		{[]string{"--fanout", "3", "--batch", "50ms", "--anti-entropy", "500ms"}, Config{Fanout: 3, Batch: 50 * time.Millisecond, AntiEntropy: 500 * time.Millisecond}, ""},
-		{[]string{"--fanout", "-1"}, Config{}, "fanout -1"},
-		{[]string{"--anti-entropy", "0s"}, Config{}, "anti-entropy"},
-		{[]string{"--batch", "soon"}, Config{}, "invalid value"},
-		{[]string{"--frobnicate"}, Config{}, "not defined"},
-		{[]string{"extra"}, Config{}, "unexpected argument"},
-	} {
-		got, err := ParseArgs(tc.args)
-		if tc.err != "" {
-			if err == nil || !strings.Contains(err.Error(), tc.err) {
-				t.Errorf("ParseArgs(%q) err = %v, want %q", tc.args, err, tc.err)
-			}
-			continue
-		}
-		if err != nil || got != tc.want {
-			t.Errorf("ParseArgs(%q) = %+v, %v; want %+v", tc.args, got, err, tc.want)
-		}
 	}
 }

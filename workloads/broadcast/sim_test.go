@@ -12,7 +12,7 @@ import (
 // latency 100 ms, 20 s.
 func challenge3(args []string, nemesis ...string) sim.Config {
 	return sim.Config{
-		Workload: "broadcast", Setup: Setup, NodeArgs: args,
+		Workload: "broadcast", Program: Program, NodeArgs: args,
 		NodeCount: 25, Rate: 100, Latency: 100 * time.Millisecond, TimeLimit: 20 * time.Second,
 		Nemesis: nemesis, Seed: 1,
 	}
@@ -32,7 +32,7 @@ func TestSimChallenges(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
-			cfg.Workload, cfg.Setup, cfg.TimeLimit, cfg.Seed = "broadcast", Setup, 20*time.Second, 1
+			cfg.Workload, cfg.Program, cfg.TimeLimit, cfg.Seed = "broadcast", Program, 20*time.Second, 1
 			rep := simtest.Run(t, cfg)
 			if !rep.Valid {
 				t.Fatalf("invalid run: %v", rep.Anomalies)

@@ -42,13 +42,17 @@ func (t Total) Value() int64 { return t.P - t.N }
 // String implements fmt.Stringer.
 func (t Total) String() string { return fmt.Sprintf("+%d-%d", t.P, t.N) }
 
-// record is the value stored under a node's key in seq-kv: its Total and the
-// life (a random tag drawn at start-up) of the node process that wrote it.
-// Within one life the Totals written strictly grow, and lives have distinct
-// tags, so a record is never written twice: a delayed compare-and-set can
-// never match a value it was not computed from (no ABA), and a record read
-// back tells whether this life wrote it.
-type record struct {
+// Record is the value stored under a node's key in seq-kv: its Total and
+// the life (a random tag drawn at start-up) of the node process that wrote
+// it. Within one life the Totals written strictly grow, and lives have
+// distinct tags, so a record is never written twice: a delayed
+// compare-and-set can never match a value it was not computed from (no
+// ABA), and a record read back tells whether this life wrote it. The zero
+// Record stands for a key not yet written.
+type Record struct {
 	Total
 	Life int64 `json:"life"`
 }
+
+// String renders r as its Total and life: "+5-2@7".
+func (r Record) String() string { return fmt.Sprintf("%v@%d", r.Total, r.Life) }

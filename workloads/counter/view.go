@@ -1,176 +1,159 @@
 package counter
 
 import (
-	"context"
 	"errors"
 	"fmt"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/node"
-	"golang.org/x/sync/errgroup"
-	"golang.org/x/sync/singleflight"
 )
 
-// view answers reads: this node's confirmed total plus a cache of the other
-// nodes' totals, refreshed from the kv at most once per maxAge and only when
-// a read finds the cache older than that.
-type view struct {
-	kv      KV
-	own     *owner
-	peers   []string // other nodes' keys
-	fresh   string   // this node's private key for freshness writes
-	life    int64
-	maxAge  time.Duration
-	timeout time.Duration // a kv request unanswered for this long is sent again
+// This file is the view half of the Core: it answers reads from this
+// node's confirmed total plus a cache of the other nodes' totals. The cache
+// is served while younger than Refresh; an older one is refreshed first:
+// a freshness write to the node's private key (skipped when its own cas
+// was sent less than Refresh ago), then a read of every peer's key, each
+// answer merged by componentwise maximum. A request unanswered for
+// KVTimeout is sent again while the first copy keeps waiting, and the first
+// answer wins, until ReadTimeout. DESIGN.md says why a refreshed value
+// includes every write applied before the refresh began.
 
-	refreshes singleflight.Group // concurrent reads share one refresh
-
-	mu       sync.Mutex
-	seen     map[string]Total // per peer key: the newest Total observed
-	syncedAt time.Time        // start of the last complete refresh
-	nonce    int64            // freshness writes so far
+// refresh is one refresh in progress.
+type refresh struct {
+	n        uint64
+	start    time.Time
+	deadline time.Time            // start + ReadTimeout
+	resendAt map[string]time.Time // per target still unanswered: when to send a copy
+	attempts map[int64]Request    // by id; Key is the target (the fresh key or a peer's)
 }
 
-func newView(kv KV, own *owner, peers []string, fresh string, life int64, maxAge, timeout time.Duration) *view {
-	return &view{kv: kv, own: own, peers: peers, fresh: fresh, life: life,
-		maxAge: maxAge, timeout: timeout, seen: make(map[string]Total, len(peers))}
-}
-
-// read returns the counter's value. A cache younger than maxAge is served
-// as is; otherwise the caller runs a refresh, or waits for the one already
-// running (singleflight), and serves its result.
-func (v *view) read(ctx context.Context) (int64, error) {
-	v.mu.Lock()
-	if time.Since(v.syncedAt) < v.maxAge {
-		defer v.mu.Unlock()
-		return v.sum(), nil
+// Read asks for the counter's value at now and returns the refresh whose
+// outcome the read serves (pass it to Refreshed) with the requests to
+// send. A cache younger than Refresh needs none: the ticket is the refresh
+// that filled it, which has ended. Otherwise the ticket is the refresh
+// running, which Read starts if there is none; concurrent reads share it.
+func (c *Core) Read(now time.Time) (ticket uint64, reqs []Request) {
+	if now.Sub(c.syncedAt) < c.cfg.Refresh {
+		return c.succeeded, nil
 	}
-	v.mu.Unlock()
-	// The first reader runs the refresh under its own context; readers that
-	// come while it runs wait for its outcome. All reads have the same
-	// deadline, so the first one's ends before theirs.
-	if _, err, _ := v.refreshes.Do("refresh", func() (any, error) { return nil, v.refresh(ctx) }); err != nil {
-		return 0, err
+	if c.ref == nil {
+		c.startRefresh(now)
 	}
-	v.mu.Lock()
-	defer v.mu.Unlock()
-	return v.sum(), nil
+	return c.refreshes, c.pump(now)
 }
 
-// sum adds this node's confirmed total and the cached peers'; v.mu is held.
-func (v *view) sum() int64 {
-	own, _ := v.own.value()
-	s := own.Value()
-	for _, t := range v.seen {
-		s += t.Value()
+// Refreshed reports whether refresh ticket has ended and, if so, the value
+// to serve or why it failed. A later successful refresh serves too.
+func (c *Core) Refreshed(ticket uint64) (v int64, done bool, err error) {
+	switch {
+	case c.succeeded >= ticket:
+		return c.Value(), true, nil
+	case c.ended >= ticket:
+		return 0, true, c.readErr
 	}
-	return s
+	return 0, false, nil
 }
 
-// refresh brings the cache up to date with every write the kv applied
-// before the refresh began, give or take maxAge:
-//
-//  1. Unless this node's own cas was sent less than maxAge ago, it writes a
-//     never-used value to its private key. A write that changes the state
-//     runs on seq-kv's newest state and moves this caller there, and every
-//     later request of this caller is answered from that state or a newer
-//     one. (A recent cas of the node's own key did the same when it landed.)
-//  2. It then reads every peer's key; each answer therefore includes every
-//     write applied before step 1's write.
-//  3. Each answer is merged into the cache by componentwise maximum, so an
-//     answer older than one seen before changes nothing.
-//
-// A request unanswered after the per-request timeout is sent again (the
-// freshness write with a new value) while the first keeps waiting, and so
-// on until one answers or ctx ends: with a high or long-tailed latency a
-// few of a refresh's N requests often outlast the timeout, and failing the
-// whole read for one of them made most reads fail (at a mean latency of
-// 300 ms, exponential, on 10 nodes, nearly every final read). A resent
-// read is as fresh as the first, being sent after step 1 too.
-//
-// On success the cache reflects every write applied before
-// start − maxAge, where start is when this refresh began.
-func (v *view) refresh(ctx context.Context) error {
-	start := time.Now()
-	if _, wrote := v.own.value(); start.Sub(wrote) >= v.maxAge {
-		_, err := hedged(ctx, v.timeout, func(ctx context.Context) (struct{}, error) {
-			v.mu.Lock()
-			v.nonce++
-			mark := fmt.Sprintf("%d/%d", v.life, v.nonce)
-			v.mu.Unlock()
-			return struct{}{}, v.kv.Write(ctx, v.fresh, mark)
-		})
-		if err != nil {
-			return fmt.Errorf("refresh: %w", err)
+// startRefresh begins a refresh. A request that changes seq-kv's state runs
+// on its newest state and moves the caller there, so unless this node's own
+// cas did that less than Refresh ago, the refresh first writes a
+// never-used value to the node's private key; the peers' keys are read
+// once that write is answered.
+func (c *Core) startRefresh(now time.Time) {
+	c.refreshes++
+	c.ref = &refresh{n: c.refreshes, start: now, deadline: now.Add(c.cfg.ReadTimeout),
+		resendAt: make(map[string]time.Time), attempts: make(map[int64]Request)}
+	if now.Sub(c.wroteAt) >= c.cfg.Refresh {
+		c.ask(c.fresh, now)
+		return
+	}
+	c.readPeers(now)
+}
+
+// readPeers sends a read of every peer's key.
+func (c *Core) readPeers(now time.Time) {
+	for _, k := range c.peers {
+		c.ask(k, now)
+	}
+	c.endIfAnswered()
+}
+
+// ask sends (again) the refresh's request for target: a freshness write
+// with a new value for the fresh key, a read for a peer's.
+func (c *Core) ask(target string, now time.Time) {
+	r := Request{Op: OpRead, Key: target, Deadline: c.ref.deadline}
+	if target == c.fresh {
+		c.nonce++
+		r.Op, r.Value = OpWrite, fmt.Sprintf("%d/%d", c.life, c.nonce)
+	}
+	r = c.send(r)
+	c.ref.attempts[r.ID] = r
+	c.ref.resendAt[target] = now.Add(c.cfg.KVTimeout)
+}
+
+// viewReply takes the answer to one of the refresh's requests; the first
+// answer for a target settles it and later copies' are ignored.
+func (c *Core) viewReply(r Reply, now time.Time) {
+	req := c.ref.attempts[r.ID]
+	target := req.Key
+	switch {
+	case r.Err == nil && target == c.fresh:
+		c.answered(target)
+		c.readPeers(now)
+		return
+	case r.Err == nil:
+		c.seen[target] = c.seen[target].Max(r.Value.Total)
+	case target != c.fresh && errors.Is(r.Err, node.ErrKeyDoesNotExist):
+		// That node has written nothing yet.
+	default:
+		c.endRefresh(fmt.Errorf("refresh: %v: %w", req, r.Err))
+		return
+	}
+	c.answered(target)
+	c.endIfAnswered()
+}
+
+// answered forgets target's requests: its later answers change nothing.
+func (c *Core) answered(target string) {
+	delete(c.ref.resendAt, target)
+	for id, req := range c.ref.attempts {
+		if req.Key == target {
+			delete(c.ref.attempts, id)
 		}
 	}
-	var peers errgroup.Group
-	for _, key := range v.peers {
-		peers.Go(func() error {
-			r, err := hedged(ctx, v.timeout, func(ctx context.Context) (r record, err error) {
-				return r, v.kv.Read(ctx, key, &r)
-			})
-			switch {
-			case errors.Is(err, node.ErrKeyDoesNotExist):
-				return nil // that node has written nothing yet
-			case err != nil:
-				return err
-			}
-			v.mu.Lock()
-			v.seen[key] = v.seen[key].Max(r.Total)
-			v.mu.Unlock()
-			return nil
-		})
-	}
-	if err := peers.Wait(); err != nil {
-		return fmt.Errorf("refresh: %w", err)
-	}
-	v.mu.Lock()
-	v.syncedAt = start
-	v.mu.Unlock()
-	return nil
 }
 
-// hedged runs one kv request and sends it again every `every` while no
-// attempt has answered, leaving the earlier attempts waiting: the first
-// answer wins, and the others are abandoned (their replies are dropped).
-// Unlike giving up an attempt at a timeout and starting over, a reply that
-// is merely late still counts. It returns the first answer, an attempt's
-// error other than a timeout (a definite answer such as key-does-not-exist),
-// or ctx's error when ctx ends first.
-func hedged[T any](ctx context.Context, every time.Duration, req func(context.Context) (T, error)) (T, error) {
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel() // abandons the attempts still waiting
-	type result struct {
-		v   T
-		err error
+// endIfAnswered ends the refresh once every target has answered: the cache
+// then reflects every write seq-kv applied before the refresh began.
+func (c *Core) endIfAnswered() {
+	if r := c.ref; len(r.resendAt) == 0 {
+		c.syncedAt = r.start
+		c.ended, c.succeeded, c.readErr = r.n, r.n, nil
+		c.ref = nil
 	}
-	results := make(chan result)
-	attempt := func() {
-		go func() {
-			v, err := req(ctx)
-			select {
-			case results <- result{v, err}:
-			case <-ctx.Done():
-			}
-		}()
+}
+
+// endRefresh fails the refresh: its reads fail, and the next read starts
+// another.
+func (c *Core) endRefresh(err error) {
+	c.ended, c.readErr = c.ref.n, err
+	c.ref = nil
+}
+
+// viewTick fails the refresh at its deadline, and otherwise sends a copy of
+// each of its requests unanswered for KVTimeout since its last copy.
+func (c *Core) viewTick(now time.Time) {
+	r := c.ref
+	if r == nil {
+		return
 	}
-	tick := time.NewTicker(every)
-	defer tick.Stop()
-	attempt()
-	for {
-		select {
-		case r := <-results:
-			if r.err == nil || (ctx.Err() == nil && !errors.Is(r.err, context.DeadlineExceeded)) {
-				return r.v, r.err
-			}
-			// This attempt timed out on its own; the next tick sends another.
-		case <-tick.C:
-			attempt()
-		case <-ctx.Done():
-			var zero T
-			return zero, fmt.Errorf("kv request unanswered: %w", ctx.Err())
+	if !now.Before(r.deadline) {
+		c.endRefresh(fmt.Errorf("refresh: seq-kv did not answer within %s", c.cfg.ReadTimeout))
+		return
+	}
+	for _, target := range append([]string{c.fresh}, c.peers...) { // a fixed order: ids are deterministic
+		if at, ok := r.resendAt[target]; ok && !now.Before(at) {
+			c.ask(target, now)
 		}
 	}
 }

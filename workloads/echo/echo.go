@@ -1,18 +1,30 @@
-// Package echo is Gossip Glomers challenge 1: answer echo with echo_ok and
-// the same payload. The payload is kept as raw JSON, so whatever a client
-// sends, numbers above 2^53 included, comes back byte for byte.
+// Package echo is Gossip Glomers challenge 1: a node that answers each echo
+// request with echo_ok and the same payload. Run it as a binary (cmd/echo:
+// node.Main(echo.Program)) or in the simulator (sim.Config{Program:
+// echo.Program}).
+//
+// The payload is kept as raw JSON, never decoded, so whatever a client
+// sends, numbers above 2^53 included, comes back byte for byte. A request
+// without an echo member is answered with malformed-request (12).
 package echo
 
 import (
 	"context"
 	"encoding/json"
-	"fmt"
+	"flag"
 
 	"github.com/glomers/glomers/node"
 )
 
+// Program is the echo workload. It takes no flags and keeps no state.
+var Program = node.Program{
+	Name: "echo",
+	Doc:  "Answers each echo request with echo_ok carrying the same payload, byte for byte.",
+	New:  func(*flag.FlagSet) node.Builder { return build },
+}
+
 type echoReq struct {
-	Echo json.RawMessage `json:"echo"`
+	Echo json.RawMessage `json:"echo"` // any JSON value, null included
 }
 
 type echoOK struct {
@@ -20,16 +32,10 @@ type echoOK struct {
 	Echo json.RawMessage `json:"echo"`
 }
 
-// Setup registers the echo handler on n. It takes no arguments.
-func Setup(n *node.Node, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("echo takes no arguments, got %q", args)
-	}
-	n.Handle("echo", node.Typed(func(_ context.Context, _ node.Message, req echoReq) (any, error) {
-		if req.Echo == nil {
-			req.Echo = json.RawMessage("null")
-		}
-		return echoOK{Type: "echo_ok", Echo: req.Echo}, nil
-	}))
-	return nil
+func build(*node.Node, node.Init) (node.Handlers, error) {
+	return node.Handlers{"echo": node.Typed(echo)}, nil
+}
+
+func echo(_ context.Context, _ node.Message, req echoReq) (any, error) {
+	return echoOK{Type: "echo_ok", Echo: req.Echo}, nil
 }

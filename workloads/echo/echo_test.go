@@ -4,56 +4,70 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/node"
+	"github.com/rs/zerolog"
 )
 
-// TestEcho serves scripted requests and checks each payload comes back byte
-// for byte, including one that is missing.
+// TestEcho serves scripted requests on the wire: each payload comes back
+// byte for byte, and a body without a valid echo member is answered with
+// malformed-request (12) naming the member.
 func TestEcho(t *testing.T) {
-	cases := []struct{ req, want string }{
-		{`{"type":"echo","msg_id":2,"echo":"Please echo 35"}`, `"Please echo 35"`},
-		{`{"type":"echo","msg_id":3,"echo":9223372036854775807}`, `9223372036854775807`},
-		{`{"type":"echo","msg_id":4,"echo":{"a":[1,null,"x"]}}`, `{"a":[1,null,"x"]}`},
-		{`{"type":"echo","msg_id":5}`, `null`},
+	cases := []struct {
+		body string // the request body after "msg_id":N,
+		echo string // the payload of echo_ok, or "" when an error is due
+		text string // what the error's text must name
+	}{
+		{body: `"echo":"Please echo 35"`, echo: `"Please echo 35"`},
+		{body: `"echo":9223372036854775807`, echo: `9223372036854775807`},
+		{body: `"echo":{"a":[1,null,"x"]}`, echo: `{"a":[1,null,"x"]}`},
+		{body: `"echo":null`, echo: `null`},
+		{body: `"payload":"x"`, text: `missing "echo"`},
 	}
 	in := []string{`{"src":"c0","dest":"n0","body":{"type":"init","msg_id":1,"node_id":"n0","node_ids":["n0"]}}`}
-	for _, tc := range cases {
-		in = append(in, `{"src":"c1","dest":"n0","body":`+tc.req+`}`)
+	for i, tc := range cases {
+		in = append(in, fmt.Sprintf(`{"src":"c1","dest":"n0","body":{"type":"echo","msg_id":%d,%s}}`, i+2, tc.body))
+	}
+	build, err := Program.Builder(nil)
+	if err != nil {
+		t.Fatal(err)
 	}
 	var out bytes.Buffer
-	n := node.New(node.WithIO(strings.NewReader(strings.Join(in, "\n")), &out))
-	if err := Setup(n, nil); err != nil {
+	if err := node.New(build, node.WithIO(strings.NewReader(strings.Join(in, "\n")), &out), node.WithLogger(zerolog.Nop())).Run(context.Background()); err != nil {
 		t.Fatal(err)
 	}
-	if err := n.Run(context.Background()); err != nil {
-		t.Fatal(err)
+	type reply struct {
+		Type, Text string
+		InReplyTo  int `json:"in_reply_to"`
+		Code       int
+		Echo       json.RawMessage
 	}
-	got := map[string]string{} // in_reply_to → echo
+	got := map[int]reply{}
 	for _, line := range strings.Split(strings.TrimSpace(out.String()), "\n")[1:] {
-		var m struct {
-			Body struct {
-				Type      string          `json:"type"`
-				InReplyTo json.Number     `json:"in_reply_to"`
-				Echo      json.RawMessage `json:"echo"`
-			} `json:"body"`
-		}
-		if err := json.Unmarshal([]byte(line), &m); err != nil || m.Body.Type != "echo_ok" {
+		var m struct{ Body reply }
+		if err := json.Unmarshal([]byte(line), &m); err != nil {
 			t.Fatalf("reply %s: %v", line, err)
 		}
-		got[m.Body.InReplyTo.String()] = string(m.Body.Echo)
+		got[m.Body.InReplyTo-2] = m.Body
 	}
 	for i, tc := range cases {
-		if id := string(rune('2' + i)); got[id] != tc.want {
-			t.Errorf("echo of %s = %s, want %s", tc.req, got[id], tc.want)
+		r := got[i]
+		switch {
+		case tc.echo != "" && (r.Type != "echo_ok" || string(r.Echo) != tc.echo):
+			t.Errorf("{%s}: got %+v, want echo_ok with %s", tc.body, r, tc.echo)
+		case tc.echo == "" && (r.Type != "error" || r.Code != node.CodeMalformedRequest || !strings.Contains(r.Text, tc.text)):
+			t.Errorf("{%s}: got %+v, want error 12 saying %s", tc.body, r, tc.text)
 		}
 	}
 }
 
-func TestSetupRejectsArguments(t *testing.T) {
-	if err := Setup(node.New(), []string{"-x"}); err == nil {
-		t.Fatal("echo accepted an argument")
+func TestProgramTakesNoArguments(t *testing.T) {
+	for _, args := range [][]string{{"-x"}, {"extra"}} {
+		if _, err := Program.Builder(args); err == nil {
+			t.Errorf("echo accepted %q", args)
+		}
 	}
 }

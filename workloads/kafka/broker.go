@@ -23,7 +23,8 @@ type Store interface {
 	Write(ctx context.Context, key string, value any) error
 }
 
-// Config holds the broker's timings and limits.
+// Config holds the broker's timings and limits. Program declares a flag
+// for each, with its default (see `kafka -help`).
 type Config struct {
 	// Flush is the least time between the starts of two chunk writes of
 	// this node: the window in which sends and commits are batched.
@@ -48,14 +49,13 @@ type Config struct {
 	MaxPoll int
 }
 
-// DefaultConfig is the configuration used when no flags are given.
-var DefaultConfig = Config{
-	Flush:   5 * time.Millisecond,
-	Tail:    250 * time.Millisecond,
-	MaxTail: time.Second,
-	Wait:    10 * time.Second,
-	RPC:     time.Second,
-	MaxPoll: 1000,
+// validate reports settings the broker cannot work with. The flags of
+// Program fill a Config, so their names are in the message.
+func (c Config) validate() error {
+	if c.Flush < 0 || c.Tail <= 0 || c.MaxTail < c.Tail || c.Wait <= 0 || c.RPC <= 0 || c.MaxPoll <= 0 {
+		return fmt.Errorf("config %+v: -tail, -wait, -rpc and -max-poll must be positive, -max-tail at least -tail and -flush not negative", c)
+	}
+	return nil
 }
 
 // Push is a chunk a node sends to its peers once it is durable, so they need
@@ -89,8 +89,15 @@ type Broker struct {
 }
 
 // NewBroker returns a broker for node self among nodes that stores chunks in
-// store and sends pushes with push.
-func NewBroker(cfg Config, self string, nodes []string, store Store, push func(string, Push), log *zerolog.Logger) *Broker {
+// store and sends pushes with push. It refuses a Config it cannot work
+// with (see Config.validate) and a self that is not among nodes.
+func NewBroker(cfg Config, self string, nodes []string, store Store, push func(string, Push), log *zerolog.Logger) (*Broker, error) {
+	if err := cfg.validate(); err != nil {
+		return nil, err
+	}
+	if !slices.Contains(nodes, self) {
+		return nil, fmt.Errorf("node %s is not among %v", self, nodes)
+	}
 	return &Broker{
 		cfg:      cfg,
 		self:     self,
@@ -102,7 +109,7 @@ func NewBroker(cfg Config, self string, nodes []string, store Store, push func(s
 		core:     NewCore(self, nodes),
 		heard:    make(map[string]time.Time),
 		patience: make(map[string]time.Duration),
-	}
+	}, nil
 }
 
 func (b *Broker) wake() {

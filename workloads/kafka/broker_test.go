@@ -104,20 +104,24 @@ func newCluster(t *testing.T, ctx context.Context, cfg Config, nodes []string) *
 	cl := &cluster{kv: newFakeKV(), brokers: make(map[string]*Broker)}
 	log := zerolog.Nop()
 	for _, id := range nodes {
-		cl.brokers[id] = NewBroker(cfg, id, nodes, cl.kv, func(peer string, p Push) {
+		b, err := NewBroker(cfg, id, nodes, cl.kv, func(peer string, p Push) {
 			cl.mu.Lock()
 			cut := cl.cut
 			cl.mu.Unlock()
 			if !cut {
 				// Round-trip through JSON, as the network would.
 				var q Push
-				b, _ := json.Marshal(p)
-				if err := node.Decode(b, &q); err != nil {
+				raw, _ := json.Marshal(p)
+				if err := node.Decode(raw, &q); err != nil {
 					t.Errorf("push does not decode: %v", err)
 				}
 				go cl.brokers[peer].Receive(q)
 			}
 		}, &log)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cl.brokers[id] = b
 	}
 	for _, b := range cl.brokers {
 		go b.RunWriter(ctx)
@@ -262,7 +266,7 @@ func TestListSeesCommitsFromEveryNode(t *testing.T) {
 		ctx, cancel := context.WithCancel(context.Background())
 		defer cancel()
 		slow := testCfg
-		slow.Tail = time.Hour // no help from tail reads
+		slow.Tail, slow.MaxTail = time.Hour, time.Hour // no help from tail reads
 		cl := newCluster(t, ctx, slow, twoNodes)
 		cl.setCut(true)
 		n0, n1 := cl.brokers["n0"], cl.brokers["n1"]
@@ -381,41 +385,4 @@ func TestIdlePeersBackOff(t *testing.T) {
 			t.Fatalf("send across a cut after idleness: offset %d, %v", off, err)
 		}
 	})
-}
-
-func TestParseFlags(t *testing.T) {
-	tests := []struct {
-		name string
-		args []string
-		want func(*Config) // applied to DefaultConfig; nil: an error
-	}{
-		{"defaults", nil, func(*Config) {}},
-		{"every flag", []string{"-flush", "1ms", "-tail", "100ms", "-max-tail", "3s", "-wait", "4s", "-rpc", "2s", "-max-poll", "50"},
-			func(c *Config) {
-				*c = Config{Flush: time.Millisecond, Tail: 100 * time.Millisecond, MaxTail: 3 * time.Second,
-					Wait: 4 * time.Second, RPC: 2 * time.Second, MaxPoll: 50}
-			}},
-		{"zero flush is allowed", []string{"-flush", "0"}, func(c *Config) { c.Flush = 0 }},
-		{"max-tail below tail", []string{"-tail", "2s", "-max-tail", "1s"}, nil},
-		{"zero max-poll", []string{"-max-poll", "0"}, nil},
-		{"negative wait", []string{"-wait", "-1s"}, nil},
-		{"unknown flag", []string{"-nope"}, nil},
-		{"stray argument", []string{"extra"}, nil},
-	}
-	for _, tc := range tests {
-		t.Run(tc.name, func(t *testing.T) {
-			got, err := ParseFlags(tc.args)
-			if tc.want == nil {
-				if err == nil {
-					t.Fatalf("ParseFlags(%q) = %+v, want an error", tc.args, got)
-				}
-				return
-			}
-			want := DefaultConfig
-			tc.want(&want)
-			if err != nil || got != want {
-				t.Fatalf("ParseFlags(%q) = %+v, %v; want %+v", tc.args, got, err, want)
-			}
-		})
-	}
 }

@@ -36,7 +36,7 @@ func TestSimulated(t *testing.T) {
 		t.Run(tc.name, func(t *testing.T) {
 			cfg := tc.cfg
 			cfg.Workload = "kafka"
-			cfg.Setup = Setup
+			cfg.Program = Program
 			cfg.Concurrency = 2 * cfg.NodeCount
 			cfg.TimeLimit = 4 * time.Second
 			cfg.Quiet = 2 * time.Second

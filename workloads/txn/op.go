@@ -25,8 +25,9 @@ type Op struct {
 
 var null = json.RawMessage("null")
 
-// UnmarshalJSON decodes ["r"|"w", key, value]. The key must be a number or
-// a string; anything else is an error, so a malformed transaction is
+// UnmarshalJSON decodes a micro-op as a request holds it: ["r", key, null]
+// or ["w", key, value], where key and a written value are each a number or
+// a string. Anything else is an error, so a malformed transaction is
 // refused before any of it runs.
 func (o *Op) UnmarshalJSON(b []byte) error {
 	var parts []json.RawMessage
@@ -40,7 +41,33 @@ func (o *Op) UnmarshalJSON(b []byte) error {
 	if err := op.decodeArgs(parts[1], parts[2]); err != nil {
 		return fmt.Errorf("micro-op %.60s: %w", b, err)
 	}
+	switch {
+	case op.Func == FuncRead && string(op.Value) != "null":
+		return fmt.Errorf("micro-op %.60s: a read's value must be null", b)
+	case op.Func == FuncWrite && !scalar(op.Value):
+		return fmt.Errorf("micro-op %.60s: the value written must be a number or a string", b)
+	}
 	*o = op
+	return nil
+}
+
+// microOps is a transaction's micro-ops as a request holds them: an array, never
+// null. Decoding names the index of the first micro-op that is malformed.
+type microOps []Op
+
+// UnmarshalJSON decodes the array of micro-ops.
+func (t *microOps) UnmarshalJSON(b []byte) error {
+	var raw []json.RawMessage
+	if err := json.Unmarshal(b, &raw); err != nil || raw == nil {
+		return fmt.Errorf("txn %.60s: want an array of micro-ops", b)
+	}
+	out := make([]Op, len(raw))
+	for i, r := range raw {
+		if err := out[i].UnmarshalJSON(r); err != nil {
+			return fmt.Errorf("txn[%d]: %w", i, err)
+		}
+	}
+	*t = out
 	return nil
 }
 
@@ -50,7 +77,7 @@ func (o *Op) decodeArgs(key, value json.RawMessage) error {
 	if err != nil {
 		return fmt.Errorf("key: %w", err)
 	}
-	if c := k[0]; c != '"' && c != '-' && (c < '0' || c > '9') {
+	if !scalar(k) {
 		return fmt.Errorf("key %s: must be a number or a string", k)
 	}
 	v, err := compact(value)
@@ -59,6 +86,12 @@ func (o *Op) decodeArgs(key, value json.RawMessage) error {
 	}
 	o.Key, o.Value = string(k), v
 	return nil
+}
+
+// scalar reports whether compact JSON is a number or a string.
+func scalar(v json.RawMessage) bool {
+	c := v[0]
+	return c == '"' || c == '-' || (c >= '0' && c <= '9')
 }
 
 // MarshalJSON encodes the op as [f, key, value]; a missing value is null.

@@ -14,7 +14,7 @@ func TestOpJSON(t *testing.T) {
 	}{
 		{`["r", 1, null]`, Op{FuncRead, "1", null}, `["r",1,null]`},
 		{`["w",1,5]`, Op{FuncWrite, "1", json.RawMessage("5")}, `["w",1,5]`},
-		{`["w", "k" , {"a": [1, 2]}]`, Op{FuncWrite, `"k"`, json.RawMessage(`{"a":[1,2]}`)}, `["w","k",{"a":[1,2]}]`},
+		{`["w", "k" , "v 1"]`, Op{FuncWrite, `"k"`, json.RawMessage(`"v 1"`)}, `["w","k","v 1"]`},
 		{`["w",9223372036854775807,-9223372036854775808]`, Op{FuncWrite, "9223372036854775807", json.RawMessage("-9223372036854775808")}, `["w",9223372036854775807,-9223372036854775808]`},
 	}
 	for _, tt := range tests {
@@ -43,6 +43,11 @@ func TestOpJSONRejectsMalformed(t *testing.T) {
 		`["r",[1],null]`,
 		`["r",{"k":1},null]`,
 		`["w",true,1]`,
+		`["r",1,5]`,
+		`["w",1,null]`,
+		`["w",1,{"a":1}]`,
+		`["w",1,[1]]`,
+		`["w",1,false]`,
 	} {
 		var op Op
 		if err := json.Unmarshal([]byte(in), &op); err == nil {

@@ -39,7 +39,8 @@ type Entry struct {
 	Writes []Write
 }
 
-// Config tunes replication.
+// Config tunes replication. Program declares a flag for each field, with
+// its default (see `txn-rw-register -help`).
 type Config struct {
 	// Interval is how often the node calls Tick: at most one message per
 	// peer per Interval, and MaxBatch/Interval transactions a second per
@@ -72,10 +73,16 @@ type Config struct {
 	ProbeBatch int
 }
 
-// DefaultConfig is the replication tuning the binary uses unless told
-// otherwise.
-var DefaultConfig = Config{Interval: 250 * time.Millisecond, ResendAfter: time.Second, RelayAfter: time.Second,
-	AckAfter: 300 * time.Millisecond, MaxBatch: 4096, MaxBurst: 4, ProbeBatch: 64}
+// validate reports settings replication cannot work with. The flags of
+// Program fill a Config, so their names are in the message.
+func (c Config) validate() error {
+	if c.Interval <= 0 || c.ResendAfter <= 0 || c.RelayAfter < 0 || c.AckAfter < 0 || c.AckAfter >= c.ResendAfter ||
+		c.MaxBatch < 1 || c.MaxBurst < 1 || c.ProbeBatch < 1 {
+		return fmt.Errorf("config %+v: -interval, -resend-after, -max-batch, -max-burst and -probe-batch must be positive, "+
+			"-relay-after and -ack-after not negative, -ack-after below -resend-after", c)
+	}
+	return nil
+}
 
 type cell struct {
 	value   json.RawMessage
@@ -121,13 +128,14 @@ type Replica struct {
 }
 
 // NewReplica returns the replica of node self (an index into the cluster's
-// node list) in a cluster of n nodes.
+// node list) in a cluster of n nodes. It refuses a Config it cannot work
+// with (see Config.validate).
 func NewReplica(self, n int, cfg Config) (*Replica, error) {
 	if n < 1 || self < 0 || self >= n {
 		return nil, fmt.Errorf("node index %d outside a cluster of %d", self, n)
 	}
-	if cfg.MaxBatch < 1 || cfg.MaxBurst < 1 || cfg.ProbeBatch < 1 {
-		return nil, fmt.Errorf("max batch %d, max burst %d, probe batch %d: must be positive", cfg.MaxBatch, cfg.MaxBurst, cfg.ProbeBatch)
+	if err := cfg.validate(); err != nil {
+		return nil, err
 	}
 	r := &Replica{self: self, cfg: cfg, store: make(map[string]cell), logs: make([]originLog, n), peers: make([]peer, n)}
 	for i := range r.peers {

@@ -13,7 +13,7 @@ var t0 = time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC)
 
 // testConfig acknowledges at once (AckAfter 0) so that tests see acks on
 // the next tick, and sends one batch per peer per tick.
-var testConfig = Config{ResendAfter: time.Second, RelayAfter: time.Second, MaxBatch: 100, MaxBurst: 1, ProbeBatch: 10}
+var testConfig = Config{Interval: 250 * time.Millisecond, ResendAfter: time.Second, RelayAfter: time.Second, MaxBatch: 100, MaxBurst: 1, ProbeBatch: 10}
 
 func newReplicas(t *testing.T, n int, cfg Config) []*Replica {
 	t.Helper()
@@ -482,7 +482,7 @@ func TestAckWaitsToRide(t *testing.T) {
 // MaxBurst of them per tick, and both sides converge well inside Maelstrom's 10 s
 // quiet period.
 func TestLongPartitionCatchUp(t *testing.T) {
-	cfg := DefaultConfig
+	cfg := defaults(t)
 	rs := newReplicas(t, 2, cfg)
 	const (
 		partition = time.Minute

@@ -3,6 +3,7 @@ package txn
 import (
 	"context"
 	"encoding/json"
+	"flag"
 	"fmt"
 	"slices"
 	"sync"
@@ -27,7 +28,7 @@ func challenge(nodes int, model string, partition bool) sim.Config {
 		Concurrency:  2 * nodes,
 		Availability: "total",
 		Seed:         1,
-		Setup:        Setup,
+		Program:      Program,
 	}
 	if model != "" {
 		cfg.Consistency = []string{model}
@@ -128,7 +129,7 @@ func TestChallenge6cModels(t *testing.T) {
 // last: peers then read intermediate writes (G1b), and replicas disagree.
 func TestCheckerCatchesIntermediateWrites(t *testing.T) {
 	cfg := short(challenge(2, "read-committed", false))
-	cfg.Setup = firstWriteSetup
+	cfg.Program = firstWrite
 	rep := simtest.Run(t, cfg)
 	if rep.Valid {
 		t.Fatal("the checker found a node that exposes intermediate writes valid")
@@ -138,44 +139,57 @@ func TestCheckerCatchesIntermediateWrites(t *testing.T) {
 	}
 }
 
-// firstWriteSetup is the broken node: a local store, and each transaction's
+// firstWrite is the broken node: a local store, and each transaction's
 // FIRST write to each key sent to every peer at once.
-func firstWriteSetup(n *node.Node, _ []string) error {
-	var mu sync.Mutex
-	store := make(map[string]json.RawMessage)
-	type badRepl struct {
-		Type   string  `json:"type"`
-		Writes []Write `json:"writes"`
+var firstWrite = node.Program{Name: "txn-rw-register", Doc: "A broken store that replicates intermediate writes.",
+	New: func(*flag.FlagSet) node.Builder {
+		return func(n *node.Node, init node.Init) (node.Handlers, error) {
+			s := &firstWriteNode{n: n, peers: init.Peers(), store: make(map[string]json.RawMessage)}
+			return node.Handlers{"txn": node.Typed(s.txn), "bad_repl": node.Typed(s.repl)}, nil
+		}
+	}}
+
+type firstWriteNode struct {
+	n     *node.Node
+	peers []string
+
+	mu    sync.Mutex // guards store
+	store map[string]json.RawMessage
+}
+
+type badRepl struct {
+	Type   string  `json:"type"`
+	Writes []Write `json:"writes"`
+}
+
+func (s *firstWriteNode) txn(_ context.Context, _ node.Message, req txnReq) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	var first []Write
+	for i, op := range req.Txn {
+		switch op.Func {
+		case FuncRead:
+			req.Txn[i].Value = s.store[op.Key]
+		case FuncWrite:
+			if !slices.ContainsFunc(first, func(w Write) bool { return w.Key == op.Key }) {
+				first = append(first, Write{Key: op.Key, Value: op.Value})
+			}
+			s.store[op.Key] = op.Value
+		}
 	}
-	n.Handle("txn", node.Typed(func(_ context.Context, _ node.Message, req txnReq) (any, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		var first []Write
-		for i, op := range req.Txn {
-			switch op.Func {
-			case FuncRead:
-				req.Txn[i].Value = store[op.Key]
-			case FuncWrite:
-				if !slices.ContainsFunc(first, func(w Write) bool { return w.Key == op.Key }) {
-					first = append(first, Write{Key: op.Key, Value: op.Value})
-				}
-				store[op.Key] = op.Value
-			}
+	for _, peer := range s.peers {
+		if len(first) > 0 {
+			_ = s.n.Send(peer, badRepl{Type: "bad_repl", Writes: first})
 		}
-		for _, peer := range n.NodeIDs() {
-			if peer != n.ID() && len(first) > 0 {
-				_ = n.Send(peer, badRepl{Type: "bad_repl", Writes: first})
-			}
-		}
-		return txnOK{Type: "txn_ok", Txn: req.Txn}, nil
-	}))
-	n.Handle("bad_repl", node.Typed(func(_ context.Context, _ node.Message, b badRepl) (any, error) {
-		mu.Lock()
-		defer mu.Unlock()
-		for _, w := range b.Writes {
-			store[w.Key] = w.Value
-		}
-		return nil, nil
-	}))
-	return nil
+	}
+	return txnOK{Type: "txn_ok", Txn: req.Txn}, nil
+}
+
+func (s *firstWriteNode) repl(_ context.Context, _ node.Message, b badRepl) (any, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	for _, w := range b.Writes {
+		s.store[w.Key] = w.Value
+	}
+	return nil, nil
 }

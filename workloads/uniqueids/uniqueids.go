@@ -1,5 +1,8 @@
 // Package uniqueids is Gossip Glomers challenge 2: hand out globally unique
-// ids with total availability, that is with zero network messages.
+// ids with total availability, that is with zero network messages. Run it
+// as a binary (cmd/unique-ids: node.Main(uniqueids.Program)) or in the
+// simulator (sim.Config{Program: uniqueids.Program}); Generator is the id
+// scheme alone, usable without a node.
 //
 // An id is a positive int64 laid out like a Snowflake id:
 //
@@ -19,13 +22,13 @@
 // Why an integer and not a string such as "n1-42": it is 8 bytes in memory,
 // at most 19 digits on the wire, sorts by creation time, and Maelstrom (on
 // the JVM) carries 64-bit integers exactly. The layout lasts until 2069 and
-// supports 1024 nodes at up to 4,096,000 ids per second each.
+// supports 1024 nodes at up to 4096 ids per millisecond each.
 package uniqueids
 
 import (
 	"context"
+	"flag"
 	"fmt"
-	"slices"
 	"sync"
 	"time"
 
@@ -91,28 +94,31 @@ func Parts(id int64) (t time.Time, index int, seq int) {
 	return Epoch.Add(time.Duration(ms) * time.Millisecond), int(id>>seqBits) & (MaxNodes - 1), int(id & maxSeq)
 }
 
+// Program is the unique-ids workload. It takes no flags; each node's
+// Generator is built from its index in init's node_ids.
+var Program = node.Program{
+	Name: "unique-ids",
+	Doc: "Answers each generate request with a globally unique 64-bit id, made locally " +
+		"from the time, this node's index in node_ids and a sequence number: no message between nodes.",
+	New: func(*flag.FlagSet) node.Builder { return build },
+}
+
+func build(_ *node.Node, init node.Init) (node.Handlers, error) {
+	g, err := NewGenerator(init.Index(), nil)
+	if err != nil {
+		return nil, err
+	}
+	return node.Handlers{"generate": node.Typed(g.generate)}, nil
+}
+
+type generateReq struct{} // generate carries nothing but its type
+
 type generateOK struct {
 	Type string `json:"type"`
 	ID   int64  `json:"id"`
 }
 
-// Setup registers the generate handler on n. It takes no arguments.
-func Setup(n *node.Node, args []string) error {
-	if len(args) > 0 {
-		return fmt.Errorf("unique-ids takes no arguments, got %q", args)
-	}
-	var gen *Generator // set by the init hook, before any request is served
-	n.OnInit(func(context.Context) error {
-		idx := slices.Index(n.NodeIDs(), n.ID())
-		if idx < 0 {
-			return fmt.Errorf("node %s is not in node_ids %v", n.ID(), n.NodeIDs())
-		}
-		g, err := NewGenerator(idx, nil)
-		gen = g
-		return err
-	})
-	n.Handle("generate", func(context.Context, node.Message) (any, error) {
-		return generateOK{Type: "generate_ok", ID: gen.Next()}, nil
-	})
-	return nil
+// generate answers a generate request with a fresh id.
+func (g *Generator) generate(context.Context, node.Message, generateReq) (any, error) {
+	return generateOK{Type: "generate_ok", ID: g.Next()}, nil
 }

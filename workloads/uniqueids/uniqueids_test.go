@@ -1,10 +1,14 @@
 package uniqueids
 
 import (
+	"context"
+	"encoding/json"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/glomers/glomers/node"
 )
 
 // fakeClock is a manual clock; Next may sleep when a millisecond is full,
@@ -139,6 +143,31 @@ func TestMillionsUnique(t *testing.T) {
 	}
 	if len(merged) != nodes*workers*each {
 		t.Fatalf("%d ids", len(merged))
+	}
+}
+
+// TestProgramUsesTheIndexInNodeIDs builds the workload as init would and
+// checks that generate answers with fresh ids carrying this node's index.
+func TestProgramUsesTheIndexInNodeIDs(t *testing.T) {
+	if _, err := Program.Builder([]string{"--fanout", "2"}); err == nil {
+		t.Error("unique-ids accepted a flag")
+	}
+	build, err := Program.Builder(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	h, err := build(nil, node.Init{ID: "n2", IDs: []string{"n5", "n0", "n2"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	seen := map[int64]bool{}
+	for range 100 {
+		reply, err := h["generate"](context.Background(), node.Message{Src: "c1", Dest: "n2", Body: json.RawMessage(`{"type":"generate","msg_id":1}`)})
+		ok, _ := reply.(generateOK)
+		if _, idx, _ := Parts(ok.ID); err != nil || ok.Type != "generate_ok" || idx != 2 || seen[ok.ID] {
+			t.Fatalf("generate: %+v, %v; want generate_ok with a fresh id of node index 2", reply, err)
+		}
+		seen[ok.ID] = true
 	}
 }
 

@@ -1,4 +1,8 @@
-package node
+// Package wire is Maelstrom's line format as the runtime (package node) and
+// the simulator share it: ParseLine reads an envelope and its body header
+// without reflection, AppendEnvelope writes one. It is internal: node and
+// sim are its only users.
+package wire
 
 import (
 	"bytes"
@@ -18,6 +22,13 @@ import (
 // are converted: src, dest and body; then the body's type, msg_id and
 // in_reply_to. The body itself stays raw for the handler.
 
+// Envelope is one message: source, destination and the raw body (a JSON
+// object).
+type Envelope struct {
+	Src, Dest string
+	Body      json.RawMessage
+}
+
 // Header is what the runtime reads of a body: its type, msg_id and
 // in_reply_to (0 when absent).
 type Header struct {
@@ -29,8 +40,8 @@ type Header struct {
 // ParseLine splits one line of the wire format into its message and body
 // header. It validates the whole line, and reads only what it needs without
 // reflection; the body is copied, so line may be reused.
-func ParseLine(line []byte) (Message, Header, error) {
-	var msg Message
+func ParseLine(line []byte) (Envelope, Header, error) {
+	var msg Envelope
 	var hdr Header
 	if !json.Valid(line) {
 		return msg, hdr, errors.New("not valid JSON")
@@ -63,9 +74,9 @@ func ParseLine(line []byte) (Message, Header, error) {
 	return msg, hdr, err
 }
 
-// parseHeader reads the runtime's fields of a body, which must be a JSON
+// ParseHeader reads the runtime's fields of a body, which must be a JSON
 // object.
-func parseHeader(body []byte) (Header, error) {
+func ParseHeader(body []byte) (Header, error) {
 	if !json.Valid(body) {
 		return Header{}, errors.New("body is not valid JSON")
 	}
@@ -102,9 +113,9 @@ func headerOf(body []byte) (Header, error) {
 	return hdr, nil
 }
 
-// withoutKeys returns the JSON object body, which must be valid, without its
+// WithoutKeys returns the JSON object body, which must be valid, without its
 // top-level members named by keys; body itself when it has none of them.
-func withoutKeys(body []byte, keys ...string) []byte {
+func WithoutKeys(body []byte, keys ...string) []byte {
 	found := false
 	for _, k := range keys {
 		if bytes.Contains(body, []byte(`"`+k+`"`)) {

@@ -1,4 +1,4 @@
-package node
+package wire
 
 import (
 	"bytes"
@@ -10,12 +10,12 @@ import (
 // reference decodes a line with encoding/json into maps (so keys match
 // exactly, as Maelstrom writes them, and the last of duplicate keys wins),
 // the behaviour ParseLine must match.
-func reference(line []byte) (Message, Header, bool) {
+func reference(line []byte) (Envelope, Header, bool) {
 	var env map[string]json.RawMessage
 	if err := json.Unmarshal(line, &env); err != nil {
-		return Message{}, Header{}, false
+		return Envelope{}, Header{}, false
 	}
-	var msg Message
+	var msg Envelope
 	var hdr Header
 	body := env["body"]
 	if json.Unmarshal(env["src"], &msg.Src) != nil && env["src"] != nil ||
