@@ -16,16 +16,18 @@ import (
 // logger: trace, debug, info, warn (the default), error or disabled.
 const LogEnv = "GLOMERS_LOG"
 
-// DefaultLogger logs JSON lines to stderr at the level named by LogEnv.
-// Events below the level cost a nil check, so disabled logging is free.
+// DefaultLogger logs JSON lines to stderr at LogLevel. Events below the
+// level cost a nil check, so disabled logging is free.
 func DefaultLogger() zerolog.Logger {
-	lvl := zerolog.WarnLevel
-	if s := strings.TrimSpace(os.Getenv(LogEnv)); s != "" {
-		if l, err := zerolog.ParseLevel(s); err == nil {
-			lvl = l
-		}
+	return zerolog.New(os.Stderr).Level(LogLevel()).With().Timestamp().Logger()
+}
+
+// LogLevel is the level LogEnv names, warn when it is unset or not a level.
+func LogLevel() zerolog.Level {
+	if l, err := zerolog.ParseLevel(strings.TrimSpace(os.Getenv(LogEnv))); err == nil && l != zerolog.NoLevel {
+		return l
 	}
-	return zerolog.New(os.Stderr).Level(lvl).With().Timestamp().Logger()
+	return zerolog.WarnLevel
 }
 
 // Program is a workload as a binary runs it: its name, a paragraph saying

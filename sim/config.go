@@ -143,20 +143,24 @@ func (c Config) availability() (checked bool, min float64, err error) {
 // Availability is Maelstrom's: ok ÷ invoked over every client operation.
 // Its JSON form is what `scripts/sim --json` prints.
 type Report struct {
-	Workload          string                        `json:"workload"`
-	Valid             bool                          `json:"valid"`
-	Unknown           bool                          `json:"unknown,omitempty"` // the checker could not decide (Valid is false)
-	Seed              int64                         `json:"seed,string"`
-	Ops               OpCounts                      `json:"ops"`
-	Availability      float64                       `json:"availability"`
-	Net               NetStats                      `json:"net"`
-	StableLatenciesMS map[string]float64            `json:"stable_latencies_ms"`
-	OpLatenciesMS     map[string]map[string]float64 `json:"op_latencies_ms"` // per request type: quantiles "0.5", "0.99", "1" of ok ops
-	Anomalies         []Anomaly                     `json:"anomalies"`
-	Strict            []Anomaly                     `json:"strict,omitempty"` // the simulator's stricter checks; in the verdict only with Config.Strict
-	Stats             map[string]any                `json:"stats,omitempty"`
-	Nemesis           []NemesisEvent                `json:"nemesis"` // partitions started and healed, in order
-	VirtualSeconds    float64                       `json:"virtual_seconds"`
+	Workload     string   `json:"workload"`
+	Valid        bool     `json:"valid"`
+	Unknown      bool     `json:"unknown,omitempty"` // the checker could not decide (Valid is false)
+	Seed         int64    `json:"seed,string"`
+	Ops          OpCounts `json:"ops"`
+	Availability float64  `json:"availability"`
+	// AvailabilityByReach splits the operations by whether their node
+	// could reach a majority both ways when they were invoked: "majority"
+	// and "minority".
+	AvailabilityByReach map[string]ReachCounts        `json:"availability_by_reach"`
+	Net                 NetStats                      `json:"net"`
+	StableLatenciesMS   map[string]float64            `json:"stable_latencies_ms"`
+	OpLatenciesMS       map[string]map[string]float64 `json:"op_latencies_ms"` // per request type: quantiles "0.5", "0.99", "1" of ok ops
+	Anomalies           []Anomaly                     `json:"anomalies"`
+	Strict              []Anomaly                     `json:"strict,omitempty"` // the simulator's stricter checks; in the verdict only with Config.Strict
+	Stats               map[string]any                `json:"stats,omitempty"`
+	Nemesis             []NemesisEvent                `json:"nemesis"` // partitions started and healed, in order
+	VirtualSeconds      float64                       `json:"virtual_seconds"`
 
 	// Warnings are what went wrong without making the run invalid,
 	// because Maelstrom would not notice: nodes that did not stop cleanly
@@ -170,6 +174,15 @@ type Report struct {
 	WallSeconds float64 `json:"wall_seconds"`
 
 	History History `json:"-"`
+}
+
+// ReachCounts counts the operations invoked at nodes of one reach: how
+// many, how many succeeded, and how many were unavailable (timed out or
+// answered 11, temporarily unavailable).
+type ReachCounts struct {
+	Invoked     int `json:"invoked"`
+	OK          int `json:"ok"`
+	Unavailable int `json:"unavailable"`
 }
 
 // OpCounts counts client operations by outcome (final reads included).

@@ -24,7 +24,11 @@
 // unless the client is reusable. The nodes are then stopped, the Spec
 // checks the history, and the Report adds what Maelstrom checks of every
 // workload: each :f succeeded at least once, the asked availability (ok ÷
-// invoked), and that no node broke the protocol. Anomalies found by the
+// invoked), and that no node broke the protocol. Beyond Maelstrom, the
+// report splits availability by whether each operation's node could reach a
+// majority both ways when it was invoked (Report.AvailabilityByReach), since
+// a node cut off from every majority cannot serve a linearizable operation
+// at all. Anomalies found by the
 // simulator's own checks that are stricter than Maelstrom's are reported
 // apart (Report.Strict) and change the verdict only with Config.Strict.
 //

@@ -122,7 +122,8 @@ func (in *interp) dispatch(th *thread, op gen.Op) {
 		}
 		th.hist = len(in.ops)
 		in.ops = append(in.ops, Op{Index: len(in.ops), Process: op.Process, Node: th.node, F: op.F,
-			Value: op.Value, Invoke: op.Time, InvokeEvent: in.events, Final: op.Final, Ext: op.Ext})
+			Value: op.Value, Invoke: op.Time, InvokeEvent: in.events, Final: op.Final, Ext: op.Ext,
+			Majority: in.r.nw.reachesMajority(th.node)})
 		in.events++
 		th.jobs <- op
 	}

@@ -102,6 +102,24 @@ func (nw *network) deliver(m *message) {
 	}
 }
 
+// reachesMajority reports whether server id can exchange messages both
+// ways with a majority of the servers, itself included, under the current
+// partition.
+func (nw *network) reachesMajority(id string) bool {
+	g := nw.grudge
+	if g == nil {
+		return true
+	}
+	i := nw.endpoints[id].index
+	n := 0
+	for j := range nw.servers {
+		if !g.drops(i, j) && !g.drops(j, i) {
+			n++
+		}
+	}
+	return n > len(nw.servers)/2
+}
+
 // stats returns the message counts, per op over ops.
 func (nw *network) stats(ops int) NetStats {
 	per := func(n int) MsgCount {

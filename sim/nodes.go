@@ -7,7 +7,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -76,7 +75,7 @@ func startServer(ctx context.Context, cfg Config, id string, seed uint64, in *in
 	}
 	logger := zerolog.Nop()
 	if logw != nil {
-		logger = zerolog.New(logw).Level(logLevel()).With().Timestamp().Str("node", id).Logger()
+		logger = zerolog.New(logw).Level(node.LogLevel()).With().Timestamp().Str("node", id).Logger()
 	}
 	build, err := cfg.Program.Builder(cfg.NodeArgs)
 	if err != nil {
@@ -223,12 +222,4 @@ func closeLog(w io.WriteCloser) {
 	if w != nil {
 		_ = w.Close()
 	}
-}
-
-// logLevel is the level named by node.LogEnv, warn by default.
-func logLevel() zerolog.Level {
-	if l, err := zerolog.ParseLevel(strings.TrimSpace(os.Getenv(node.LogEnv))); err == nil && l != zerolog.NoLevel {
-		return l
-	}
-	return zerolog.WarnLevel
 }

@@ -2,6 +2,7 @@ package sim
 
 import (
 	"fmt"
+	"github.com/glomers/glomers/node"
 	"math"
 	"slices"
 	"strconv"
@@ -22,11 +23,25 @@ func (r *run) report(h History, res Result) *Report {
 		Strict:            res.Strict,
 		History:           h,
 	}
+	rep.AvailabilityByReach = map[string]ReachCounts{}
 	okByF := map[string]int{}
 	var fs []string
 	latencies := map[string][]float64{}
 	for _, op := range h {
 		rep.Ops.Invoked++
+		reach := "minority"
+		if op.Majority {
+			reach = "majority"
+		}
+		rc := rep.AvailabilityByReach[reach]
+		rc.Invoked++
+		switch {
+		case op.Status == OK:
+			rc.OK++
+		case op.ErrCode == node.CodeTemporarilyUnavailable || strings.Contains(op.Error, "timeout"):
+			rc.Unavailable++
+		}
+		rep.AvailabilityByReach[reach] = rc
 		if _, seen := okByF[op.F]; !seen {
 			fs = append(fs, op.F)
 			okByF[op.F] = 0
@@ -128,6 +143,11 @@ func (rep *Report) Summary() string {
 		rep.Net.All.MsgsPerOp, rep.Net.Servers.MsgsPerOp)
 	if sl := rep.StableLatenciesMS; sl != nil {
 		fmt.Fprintf(&b, ", stable latency ms p50 %.0f max %.0f", sl["0.5"], sl["1"])
+	}
+	if m, ok := rep.AvailabilityByReach["minority"]; ok && m.Invoked > 0 {
+		maj := rep.AvailabilityByReach["majority"]
+		fmt.Fprintf(&b, ", at a majority %d/%d ok (%d unavailable), cut off %d/%d ok (%d unavailable)",
+			maj.OK, maj.Invoked, maj.Unavailable, m.OK, m.Invoked, m.Unavailable)
 	}
 	fmt.Fprintf(&b, ", %.1f s virtual, %.2f s wall", rep.VirtualSeconds, rep.WallSeconds)
 	for i, a := range rep.Anomalies {

@@ -290,6 +290,13 @@ func TestPartitionNemesis(t *testing.T) {
 	if rep.Net.Dropped == 0 {
 		t.Error("partitions dropped no gossip")
 	}
+	// Operations are split by whether their node could reach a majority:
+	// every shape of 5 nodes cuts some node off, and none is unavailable
+	// (clients always reach their node, which answers echo alone).
+	maj, min := rep.AvailabilityByReach["majority"], rep.AvailabilityByReach["minority"]
+	if maj.Invoked+min.Invoked != rep.Ops.Invoked || min.Invoked == 0 || maj.OK != maj.Invoked || min.Unavailable != 0 {
+		t.Errorf("availability by reach %+v for %d ops", rep.AvailabilityByReach, rep.Ops.Invoked)
+	}
 	if got := rep.Net.Servers.Msgs; got != rep.Ops.Invoked*(cfg.NodeCount-1) {
 		// Every echo is gossiped to every other node.
 		t.Errorf("dropped messages must still count as sent: %d server msgs for %d ops", got, rep.Ops.Invoked)

@@ -191,7 +191,10 @@ type Op struct {
 	// events of one virtual instant have different numbers.
 	InvokeEvent, CompleteEvent int
 	Final                      bool // invoked by the final generator (Maelstrom's :final?)
-	Ext                        map[string]any
+	// Majority says the node could reach a majority of the servers, itself
+	// included, both ways, when the operation was invoked.
+	Majority bool
+	Ext      map[string]any
 }
 
 // History is every client operation of a run, in invocation order.

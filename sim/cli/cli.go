@@ -115,22 +115,24 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 		concurrency, nemesis, models string
 		seed                         int64
 	)
+	def := sim.Config{}.WithDefaults() // the defaults live in sim.Config
+	secs := func(d time.Duration) float64 { return d.Seconds() }
 	fs.StringVar(&cfg.Workload, "workload", "", "workload `name`: "+strings.Join(workloads.Names(), ", "))
 	fs.StringVar(&cfg.Workload, "w", "", "short for --workload")
-	fs.IntVar(&cfg.NodeCount, "node-count", 5, "server nodes n0…n{N-1}")
-	fs.Float64Var(&timeLimit, "time-limit", 60, "`seconds` of client load")
-	fs.Float64Var(&cfg.Rate, "rate", 5, "client requests per second, in total")
+	fs.IntVar(&cfg.NodeCount, "node-count", def.NodeCount, "server nodes n0…n{N-1}")
+	fs.Float64Var(&timeLimit, "time-limit", secs(def.TimeLimit), "`seconds` of client load")
+	fs.Float64Var(&cfg.Rate, "rate", def.Rate, "client requests per second, in total")
 	fs.StringVar(&concurrency, "concurrency", "1n", "client processes: a number, or `k`n for k per node")
 	fs.Float64Var(&latency, "latency", 0, "mean node↔node and node↔service latency in `ms`")
-	fs.StringVar(&cfg.LatencyDist, "latency-dist", "constant", "latency distribution: constant, uniform, exponential")
+	fs.StringVar(&cfg.LatencyDist, "latency-dist", def.LatencyDist, "latency distribution: constant, uniform, exponential")
 	fs.StringVar(&nemesis, "nemesis", "", "faults, comma-separated: partition")
-	fs.Float64Var(&interval, "nemesis-interval", 10, "mean `seconds` between nemesis actions")
-	fs.StringVar(&cfg.Topology, "topology", "grid", "broadcast's suggested topology: grid, line, tree, tree2, tree3, tree4, total")
+	fs.Float64Var(&interval, "nemesis-interval", secs(def.NemesisInterval), "mean `seconds` between nemesis actions")
+	fs.StringVar(&cfg.Topology, "topology", def.Topology, "broadcast's suggested topology: grid, line, tree, tree2, tree3, tree4, total")
 	fs.StringVar(&cfg.Availability, "availability", "", "\"total\" or the least fraction of requests that must succeed")
 	fs.StringVar(&models, "consistency-models", "", "txn consistency models, comma-separated")
 	fs.IntVar(&cfg.KeyCount, "key-count", 0, "keys for kafka and txn (0: the workload's default)")
-	fs.IntVar(&cfg.MaxTxnLength, "max-txn-length", 4, "most operations per txn")
-	fs.IntVar(&cfg.MaxWritesPerKey, "max-writes-per-key", 16, "most writes per txn key")
+	fs.IntVar(&cfg.MaxTxnLength, "max-txn-length", def.MaxTxnLength, "most operations per txn")
+	fs.IntVar(&cfg.MaxWritesPerKey, "max-writes-per-key", def.MaxWritesPerKey, "most writes per txn key")
 	fs.Int64Var(&seed, "seed", 0, "random seed (default: a random one, reported)")
 	fs.StringVar(&cfg.Bin, "bin", "", "run this node binary as processes, in real time, instead of in-process nodes in virtual time")
 	fs.StringVar(&cfg.LogDir, "log-dir", "", "write each node's log to `dir`/<node>.log")
@@ -236,6 +238,11 @@ func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
 		cfg.TimeLimit, cfg.Rate, cfg.Concurrency, cfg.Latency, cfg.LatencyDist, cfg.Nemesis)
 	o := rep.Ops
 	fmt.Fprintf(w, "ops         %d invoked: %d ok, %d fail, %d info; availability %.4f\n", o.Invoked, o.OK, o.Fail, o.Info, rep.Availability)
+	if m := rep.AvailabilityByReach["minority"]; m.Invoked > 0 {
+		a := rep.AvailabilityByReach["majority"]
+		fmt.Fprintf(w, "reach       at a node reaching a majority: %d invoked, %d ok, %d unavailable; cut off: %d invoked, %d ok, %d unavailable\n",
+			a.Invoked, a.OK, a.Unavailable, m.Invoked, m.OK, m.Unavailable)
+	}
 	n := rep.Net
 	fmt.Fprintf(w, "net         all %d msgs (%.2f/op), clients %d (%.2f/op), servers %d (%.2f/op); %d lost to partitions, %d to no such node\n",
 		n.All.Msgs, n.All.MsgsPerOp, n.Clients.Msgs, n.Clients.MsgsPerOp, n.Servers.Msgs, n.Servers.MsgsPerOp, n.Dropped, n.Unroutable)
