@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"slices"
 	"strconv"
+	"sync/atomic"
 	"time"
 
 	"github.com/glomers/glomers/node"
@@ -48,10 +49,26 @@ type Config struct {
 	Quiet         time.Duration // after the heal, before final requests (none: no wait); default 10s, negative for none
 	ClientTimeout time.Duration // a client gives up on a request after this; default 5s
 
+	// Progress, when set, is kept up to date during the run (virtual
+	// time, operations, messages), for a caller outside the run to show.
+	Progress *Progress
+
 	// LogDir, when set, receives each node's log as <id>.log: the zerolog
 	// output of in-process nodes (level from GLOMERS_LOG, warn by default)
 	// or the stderr of processes. Empty discards node logs.
 	LogDir string
+}
+
+// Progress is how far a run has got; it may be read from any goroutine
+// while the run updates it.
+type Progress struct {
+	virtual, ops, msgs atomic.Int64
+}
+
+// Snapshot returns the virtual time since the run began, the client
+// operations invoked and the messages sent so far.
+func (p *Progress) Snapshot() (virtual time.Duration, ops, msgs int) {
+	return time.Duration(p.virtual.Load()), int(p.ops.Load()), int(p.msgs.Load())
 }
 
 // WithDefaults returns c with every zero field that has a default set to
@@ -143,12 +160,13 @@ func (c Config) availability() (checked bool, min float64, err error) {
 // Availability is Maelstrom's: ok ÷ invoked over every client operation.
 // Its JSON form is what `scripts/sim --json` prints.
 type Report struct {
-	Workload     string   `json:"workload"`
-	Valid        bool     `json:"valid"`
-	Unknown      bool     `json:"unknown,omitempty"` // the checker could not decide (Valid is false)
-	Seed         int64    `json:"seed,string"`
-	Ops          OpCounts `json:"ops"`
-	Availability float64  `json:"availability"`
+	Workload     string             `json:"workload"`
+	Valid        bool               `json:"valid"`
+	Unknown      bool               `json:"unknown,omitempty"` // the checker could not decide (Valid is false)
+	Seed         int64              `json:"seed,string"`
+	Ops          OpCounts           `json:"ops"`
+	ByF          map[string]FCounts `json:"by_f"` // per :f, with the errors seen
+	Availability float64            `json:"availability"`
 	// AvailabilityByReach splits the operations by whether their node
 	// could reach a majority both ways when they were invoked: "majority"
 	// and "minority".
@@ -174,6 +192,15 @@ type Report struct {
 	WallSeconds float64 `json:"wall_seconds"`
 
 	History History `json:"-"`
+}
+
+// FCounts counts one :f's operations by outcome, with how often each error
+// ended one (at most maxErrorKinds distinct texts; the rest under "other").
+type FCounts struct {
+	OK     int            `json:"ok"`
+	Fail   int            `json:"fail"`
+	Info   int            `json:"info"`
+	Errors map[string]int `json:"errors,omitempty"`
 }
 
 // ReachCounts counts the operations invoked at nodes of one reach: how

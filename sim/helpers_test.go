@@ -116,8 +116,8 @@ func small(prog node.Program, s Spec) Config {
 
 // nodeEnv makes this test binary act as a node binary, for tests of
 // Config.Bin: "echo" gossips like echoNode(true), "exit" dies on its
-// third echo, "garbage" writes a line that is not a message with each
-// echo.
+// third echo, "die" exits at once with a message on stderr, "garbage"
+// writes a line that is not a message with each echo.
 const nodeEnv = "GLOMERS_SIM_TEST_NODE"
 
 func TestMain(m *testing.M) {
@@ -132,6 +132,9 @@ func TestMain(m *testing.M) {
 			}
 			return map[string]string{"type": "echo_ok"}, nil
 		}))
+	case "die":
+		fmt.Fprintln(os.Stderr, "test node: takes no arguments")
+		os.Exit(2)
 	case "garbage":
 		node.Main(replyNode(func(context.Context, *node.Node) (any, error) {
 			fmt.Println("hello, Maelstrom")

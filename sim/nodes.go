@@ -7,6 +7,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -64,14 +65,15 @@ func stopAll(servers []serverNode) stopped {
 }
 
 // startServer starts server id on its inbox and outbox, in-process (its
-// random source seeded with seed) or as a process of cfg.Bin.
-func startServer(ctx context.Context, cfg Config, id string, seed uint64, in *inbox, out *outbox) (serverNode, error) {
+// random source seeded with seed) or as a process of cfg.Bin; died is
+// called if a process exits before it is stopped.
+func startServer(ctx context.Context, cfg Config, id string, seed uint64, in *inbox, out *outbox, died func()) (serverNode, error) {
 	logw, err := openLog(cfg.LogDir, id)
 	if err != nil {
 		return nil, err
 	}
 	if cfg.Bin != "" {
-		return startProcess(cfg, id, in, out, logw)
+		return startProcess(cfg, id, in, out, logw, died)
 	}
 	logger := zerolog.Nop()
 	if logw != nil {
@@ -142,10 +144,40 @@ type process struct {
 	exited   chan error // the result of Wait, once stdout has ended
 }
 
-func startProcess(cfg Config, id string, in *inbox, out *outbox, logw io.WriteCloser) (*process, error) {
+// stderrTail is how much of a process's stderr a report of its death quotes.
+const stderrTail = 2048
+
+// tail keeps the last bytes written to it.
+type tail struct {
+	mu  sync.Mutex
+	buf []byte
+}
+
+func (t *tail) Write(p []byte) (int, error) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	t.buf = append(t.buf, p...)
+	if over := len(t.buf) - stderrTail; over > 0 {
+		t.buf = append(t.buf[:0], t.buf[over:]...)
+	}
+	return len(p), nil
+}
+
+func (t *tail) String() string {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	return strings.TrimSpace(string(t.buf))
+}
+
+// startProcess starts a node process of cfg.Bin. If it exits before it is
+// stopped, the death is reported (with the end of its stderr) and died is
+// called.
+func startProcess(cfg Config, id string, in *inbox, out *outbox, logw io.WriteCloser, died func()) (*process, error) {
 	cmd := exec.Command(cfg.Bin, cfg.NodeArgs...)
+	errTail := &tail{}
+	cmd.Stderr = errTail
 	if logw != nil {
-		cmd.Stderr = logw
+		cmd.Stderr = io.MultiWriter(logw, errTail)
 	}
 	stdin, err := cmd.StdinPipe()
 	var stdout io.ReadCloser
@@ -170,10 +202,15 @@ func startProcess(cfg Config, id string, in *inbox, out *outbox, logw io.WriteCl
 		err := cmd.Wait()
 		closeLog(logw)
 		if !p.stopping.Load() {
-			out.bad(fmt.Sprintf("%s exited during the run: %v", id, exitStatus(err)))
+			msg := fmt.Sprintf("%s exited during the run: %v", id, exitStatus(err))
+			if t := errTail.String(); t != "" {
+				msg += fmt.Sprintf("; its stderr ended with: %q", t)
+			}
+			out.bad(msg)
 			// Nothing reads the input any more: let the stdin copier end.
 			in.close()
 			err = nil // reported already
+			died()
 		}
 		p.exited <- err
 	}()

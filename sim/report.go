@@ -24,6 +24,7 @@ func (r *run) report(h History, res Result) *Report {
 		History:           h,
 	}
 	rep.AvailabilityByReach = map[string]ReachCounts{}
+	rep.ByF = map[string]FCounts{}
 	okByF := map[string]int{}
 	var fs []string
 	latencies := map[string][]float64{}
@@ -42,6 +43,7 @@ func (r *run) report(h History, res Result) *Report {
 			rc.Unavailable++
 		}
 		rep.AvailabilityByReach[reach] = rc
+		rep.ByF[op.F] = countF(rep.ByF[op.F], op)
 		if _, seen := okByF[op.F]; !seen {
 			fs = append(fs, op.F)
 			okByF[op.F] = 0
@@ -106,6 +108,34 @@ func (r *run) report(h History, res Result) *Report {
 	rep.VirtualSeconds = r.since().Seconds()
 	rep.WallSeconds = rep.VirtualSeconds
 	return rep
+}
+
+// maxErrorKinds bounds the distinct error texts FCounts keeps per :f.
+const maxErrorKinds = 10
+
+// countF adds op to its :f's counts.
+func countF(c FCounts, op Op) FCounts {
+	switch op.Status {
+	case OK:
+		c.OK++
+		return c
+	case Fail:
+		c.Fail++
+	default:
+		c.Info++
+	}
+	text := op.Error
+	if text == "" {
+		text = "(no error text)"
+	}
+	if c.Errors == nil {
+		c.Errors = map[string]int{}
+	}
+	if _, known := c.Errors[text]; !known && len(c.Errors) >= maxErrorKinds {
+		text = "other"
+	}
+	c.Errors[text]++
+	return c
 }
 
 // quantiles returns the named quantiles ("0.5", ...) of xs by nearest rank;

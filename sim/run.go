@@ -39,6 +39,8 @@ type run struct {
 	nemRand    *rand.Rand
 	in         interp
 
+	died atomic.Bool // a node process exited during the run
+
 	mu       sync.Mutex // guards what node goroutines report
 	problems []string   // node protocol violations, the first maxProblems
 	nProblem int
@@ -46,6 +48,13 @@ type run struct {
 }
 
 func (r *run) since() time.Duration { return time.Since(r.start) }
+
+// nodeDied is told that a node process exited during the run; a run still
+// setting up stops at once instead of waiting for init to time out.
+func (r *run) nodeDied() {
+	r.died.Store(true)
+	r.mail.post(item{kind: itemWake})
+}
 
 // bad records a protocol violation; any makes the run invalid.
 func (r *run) bad(problem string) {
@@ -161,7 +170,7 @@ func simulate(ctx context.Context, cfg Config, settle func()) (rep *Report, leak
 		r.in.stop()
 	}()
 	for i, in := range r.inboxes {
-		s, err := startServer(ctx, cfg, r.nw.servers[i].id, r.nodeSeeds[i], in, r.outbox(i))
+		s, err := startServer(ctx, cfg, r.nw.servers[i].id, r.nodeSeeds[i], in, r.outbox(i), r.nodeDied)
 		if err != nil {
 			return nil, leaked, err
 		}
@@ -236,6 +245,11 @@ func (r *run) loop(ctx context.Context, step func(now time.Time) (acted bool, ne
 			continue
 		}
 		now := time.Now()
+		if p := r.cfg.Progress; p != nil {
+			p.virtual.Store(int64(now.Sub(r.start)))
+			p.ops.Store(int64(len(r.in.ops)))
+			p.msgs.Store(int64(r.nw.nAll))
+		}
 		if ev, ok := r.tl.due(now); ok {
 			r.fire(ev)
 			continue
@@ -323,9 +337,12 @@ func (r *run) setup(ctx context.Context) error {
 		over.Store(true)
 		r.mail.post(item{kind: itemWake})
 	}()
-	err := r.loop(ctx, func(time.Time) (bool, time.Time, bool) { return false, time.Time{}, over.Load() })
+	err := r.loop(ctx, func(time.Time) (bool, time.Time, bool) { return false, time.Time{}, over.Load() || r.died.Load() })
 	if err != nil {
 		return err
+	}
+	if r.died.Load() {
+		return errors.New("setup: a node exited")
 	}
 	if err := errors.Join(errs...); err != nil {
 		return fmt.Errorf("setup: %w", err)

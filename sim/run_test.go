@@ -360,6 +360,21 @@ func TestBrokenProcesses(t *testing.T) {
 	}
 }
 
+func TestNodeDyingAtStartIsReportedAtOnce(t *testing.T) {
+	// A node that exits before init: the run fails at once (not after
+	// init's 10 s timeout), quoting what the node wrote on stderr.
+	t.Setenv(nodeEnv, "die")
+	cfg := Config{Workload: "fake", NodeCount: 2, TimeLimit: time.Second, Rate: 10, Bin: os.Args[0], Spec: &fakeSpec{f: "echo"}}
+	start := time.Now()
+	_, err := Run(t.Context(), cfg)
+	if err == nil || !strings.Contains(err.Error(), "takes no arguments") {
+		t.Fatalf("want an error quoting the node's stderr, got %v", err)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Errorf("the run took %v to notice a dead node", d)
+	}
+}
+
 func TestStoppingNodes(t *testing.T) {
 	// A handler that never returns leaves its node running: the run ends
 	// with a report that warns of it, and the bubble's deadlock panic over

@@ -19,6 +19,8 @@ import (
 	"maps"
 	"math/rand/v2"
 	"os"
+	"os/exec"
+	"path/filepath"
 	"slices"
 	"strconv"
 	"strings"
@@ -35,8 +37,8 @@ const EnvCLI = "GLOMERS_SIM_CLI"
 // Exit statuses.
 const (
 	ExitValid   = 0 // the run was valid
-	ExitInvalid = 1 // the run was invalid or could not happen
-	ExitUsage   = 2 // bad flags
+	ExitInvalid = 1 // the run was invalid
+	ExitUsage   = 2 // the run's verdict is unknown, or it could not run (bad flags, a node that would not start)
 )
 
 // Main runs the command with args (without the program name), writing the
@@ -79,30 +81,45 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 		return ExitValid
 	}
 	if err != nil {
-		fmt.Fprintf(stderr, "sim: %v\n", err)
-		return ExitUsage
+		return failed(stdout, stderr, asJSON, err)
 	}
-
+	if cfg.Bin != "" {
+		fmt.Fprintf(stderr, "sim: nodes are %s, run in real time\n", cfg.Bin)
+	}
+	stop := showProgress(&cfg, stderr)
 	rep, err := runConfig(cfg, virtual)
+	stop()
 	if err != nil {
-		fmt.Fprintf(stderr, "sim: %v\n", err)
-		return ExitInvalid
+		return failed(stdout, stderr, asJSON, err)
 	}
 
 	if asJSON {
 		enc := json.NewEncoder(stdout)
 		enc.SetIndent("", "  ")
 		if err := enc.Encode(rep); err != nil {
-			fmt.Fprintf(stderr, "sim: %v\n", err)
-			return ExitInvalid
+			return failed(stdout, stderr, false, err)
 		}
 	} else {
 		printSummary(stdout, cfg, rep)
 	}
-	if !rep.Valid {
-		return ExitInvalid
+	switch {
+	case rep.Valid:
+		return ExitValid
+	case rep.Unknown:
+		return ExitUsage
 	}
-	return ExitValid
+	return ExitInvalid
+}
+
+// failed reports a run that could not happen: on stderr, and with --json
+// also as a JSON object on stdout that says why.
+func failed(stdout, stderr io.Writer, asJSON bool, err error) int {
+	fmt.Fprintf(stderr, "sim: %v\n", err)
+	if asJSON {
+		b, _ := json.Marshal(map[string]any{"valid": false, "error": err.Error()})
+		fmt.Fprintf(stdout, "%s\n", b)
+	}
+	return ExitUsage
 }
 
 // parse turns Maelstrom's test flags into a configuration with its spec
@@ -139,15 +156,16 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
 	fs.BoolVar(&cfg.Strict, "strict", false, "let the simulator's checks that are stricter than Maelstrom's count against the verdict")
 	fs.Usage = func() {
-		fmt.Fprintf(stderr, "usage: scripts/sim -w WORKLOAD [flags] [-- node args]\n")
+		fmt.Fprint(stderr, usageHead)
 		fs.PrintDefaults()
+		fmt.Fprint(stderr, usageTail)
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, false, err
+		return cfg, asJSON, err
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		if used := len(args) - len(rest); used == 0 || args[used-1] != "--" {
-			return cfg, false, fmt.Errorf("unexpected argument %q (node arguments go after --)", rest[0])
+			return cfg, asJSON, fmt.Errorf("unexpected argument %q (node arguments go after --)", rest[0])
 		}
 		cfg.NodeArgs = rest
 	}
@@ -158,36 +176,41 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 	if !set["seed"] {
 		cfg.Seed = rand.Int64()
 	}
-	switch {
-	case cfg.Workload == "":
-		return cfg, false, errors.New("no workload (-w)")
-	case cfg.NodeCount < 1:
-		return cfg, false, fmt.Errorf("--node-count %d: need at least one node", cfg.NodeCount)
-	case timeLimit <= 0 || cfg.Rate <= 0 || latency < 0 || interval <= 0:
-		return cfg, false, errors.New("--time-limit, --rate and --nemesis-interval must be positive, --latency not negative")
+	if cfg.Workload == "" {
+		return cfg, asJSON, fmt.Errorf("no workload: give -w, one of %s", strings.Join(spec.Names(), ", "))
+	}
+	if err := checkRanges(cfg, timeLimit, latency, interval, nemesis != ""); err != nil {
+		return cfg, asJSON, err
 	}
 	cfg.TimeLimit = seconds(timeLimit)
 	cfg.NemesisInterval = seconds(interval)
 	cfg.Latency = time.Duration(latency * float64(time.Millisecond))
 	if cfg.Concurrency, err = parseConcurrency(concurrency, cfg.NodeCount); err != nil {
-		return cfg, false, err
+		return cfg, asJSON, err
+	}
+	if cfg.Concurrency > maxConcurrency {
+		return cfg, asJSON, fmt.Errorf("--concurrency %s is %d client threads; at most %d", concurrency, cfg.Concurrency, maxConcurrency)
 	}
 	cfg.Nemesis = splitList(nemesis)
 	cfg.Consistency = splitList(models)
 	for _, f := range cfg.Nemesis {
 		if f != "partition" {
-			return cfg, false, fmt.Errorf("--nemesis %q: the only fault is partition", f)
+			return cfg, asJSON, fmt.Errorf("--nemesis %q: the only fault is partition", f)
 		}
-	}
-	if cfg.Bin == "" {
-		prog, ok := workloads.Lookup(cfg.Workload)
-		if !ok {
-			return cfg, false, fmt.Errorf("no in-process node for workload %q (have %s; or give --bin)", cfg.Workload, strings.Join(workloads.Names(), ", "))
-		}
-		cfg.Program = prog
 	}
 	if cfg.Spec, err = spec.New(cfg.Workload, cfg.WithDefaults()); err != nil {
-		return cfg, false, err
+		return cfg, asJSON, err
+	}
+	if cfg.Bin != "" {
+		if cfg.Bin, err = resolveBin(cfg.Bin); err != nil {
+			return cfg, asJSON, err
+		}
+	} else {
+		prog, ok := workloads.Lookup(cfg.Workload)
+		if !ok {
+			return cfg, asJSON, fmt.Errorf("no in-process node for workload %q (have %s; or give --bin)", cfg.Workload, strings.Join(workloads.Names(), ", "))
+		}
+		cfg.Program = prog
 	}
 	return cfg, asJSON, cfg.Validate()
 }
@@ -201,6 +224,122 @@ func runConfig(cfg sim.Config, virtual func(func())) (*sim.Report, error) {
 }
 
 func seconds(s float64) time.Duration { return time.Duration(s * float64(time.Second)) }
+
+const usageHead = `usage: scripts/sim -w WORKLOAD [flags] [-- node args]
+       scripts/sim demo [FILE]              every challenge (sim/cli/challenges.txt, or FILE), one table
+       scripts/sim fidelity                 the simulator against the real Maelstrom's figures
+       scripts/sim readme [--check] FILE    regenerate (or check) a README's generated tables
+
+Runs one Maelstrom test in the simulator, in virtual time (with --bin, the
+node binary as processes in real time), and prints Maelstrom's kind of
+summary, or with --json the report as one JSON object.
+
+Flags:
+`
+
+const usageTail = `
+Exit status: 0 valid, 1 invalid, 2 unknown or could not run (with --json,
+an object with "error" says why).
+
+Environment: GLOMERS_LOG sets the nodes' log level (trace, debug, info,
+warn (default), error, disabled; with --log-dir); GLOMERS_SIM_TIMEOUT bounds
+a whole run of scripts/sim (default 30m).
+`
+
+// Limits of what a run may ask for: past them it could not fit in memory or
+// in reasonable time, and is refused up front with the reason.
+const (
+	maxNodes       = 1024        // unique-ids' id layout holds 1024 nodes
+	maxConcurrency = 10000       // client threads
+	maxOps         = 5_000_000   // rate × time limit: the history is kept in memory
+	maxSeconds     = 24 * 3600.0 // of load, or between nemesis actions
+	minSeconds     = 0.001       // the clock's resolution for generators
+	maxLatencyMS   = 3_600_000.0 // an hour
+	maxNemesisOps  = 1_000_000   // time limit ÷ interval
+	maxTxnLength   = 10_000
+)
+
+// checkRanges validates the numeric flags, each with a message that names
+// it and its accepted range.
+func checkRanges(cfg sim.Config, timeLimit, latency, interval float64, nemesis bool) error {
+	type check struct {
+		flag string
+		bad  bool
+		want string
+	}
+	between := func(x, lo, hi float64) bool { return !(x >= lo && x <= hi) } // NaN is out
+	for _, c := range []check{
+		{"--node-count", cfg.NodeCount < 1 || cfg.NodeCount > maxNodes, fmt.Sprintf("from 1 to %d", maxNodes)},
+		{"--time-limit", between(timeLimit, minSeconds, maxSeconds), fmt.Sprintf("seconds, from %g to %g", minSeconds, maxSeconds)},
+		{"--rate", between(cfg.Rate, 0.001, 1e9), "requests a second, at least 0.001"},
+		{"--latency", between(latency, 0, maxLatencyMS), fmt.Sprintf("milliseconds, from 0 to %g", maxLatencyMS)},
+		{"--nemesis-interval", between(interval, minSeconds, maxSeconds), fmt.Sprintf("seconds, from %g to %g", minSeconds, maxSeconds)},
+		{"--key-count", cfg.KeyCount < 0, "0 (the workload's default) or more"},
+		{"--max-txn-length", cfg.MaxTxnLength < 1 || cfg.MaxTxnLength > maxTxnLength, fmt.Sprintf("from 1 to %d", maxTxnLength)},
+		{"--max-writes-per-key", cfg.MaxWritesPerKey < 1, "1 or more"},
+	} {
+		if c.bad {
+			return fmt.Errorf("%s is out of range: want %s", c.flag, c.want)
+		}
+	}
+	if ops := cfg.Rate * timeLimit; ops > maxOps {
+		return fmt.Errorf("--rate %g for --time-limit %g s asks for %.3g operations; the history of at most %d fits in memory", cfg.Rate, timeLimit, ops, maxOps)
+	}
+	if nemesis {
+		if n := timeLimit / interval; n > maxNemesisOps {
+			return fmt.Errorf("--nemesis-interval %g s over --time-limit %g s is %.3g nemesis actions; at most %d", interval, timeLimit, n, maxNemesisOps)
+		}
+	}
+	return nil
+}
+
+// showProgress prints a line on stderr every second while a run lasts, if
+// stderr is a terminal: virtual time, operations and messages so far. It
+// returns the function that stops it.
+func showProgress(cfg *sim.Config, stderr io.Writer) (stop func()) {
+	f, ok := stderr.(*os.File)
+	if st, err := f.Stat(); !ok || err != nil || st.Mode()&os.ModeCharDevice == 0 {
+		return func() {}
+	}
+	cfg.Progress = &sim.Progress{}
+	done := make(chan struct{})
+	finished := make(chan struct{})
+	go func() {
+		defer close(finished)
+		tick := time.NewTicker(time.Second)
+		defer tick.Stop()
+		for {
+			select {
+			case <-done:
+				fmt.Fprint(f, "\r\033[K")
+				return
+			case <-tick.C:
+				v, ops, msgs := cfg.Progress.Snapshot()
+				fmt.Fprintf(f, "\r\033[K%s: %.1f s of %.0f s simulated, %d ops, %d msgs", cfg.Workload, v.Seconds(), cfg.TimeLimit.Seconds(), ops, msgs)
+			}
+		}
+	}()
+	return func() { close(done); <-finished }
+}
+
+// resolveBin finds the node binary: a path, or else a name in the current
+// directory or on PATH; a name found on PATH is said, since `--bin echo`
+// would otherwise quietly run /bin/echo.
+func resolveBin(bin string) (string, error) {
+	if !strings.Contains(bin, "/") {
+		if st, err := os.Stat(bin); err == nil && !st.IsDir() {
+			bin = "./" + bin
+		}
+	}
+	path, err := exec.LookPath(bin)
+	if err != nil {
+		return "", fmt.Errorf("--bin %s: %w", bin, err)
+	}
+	if abs, err := filepath.Abs(path); err == nil {
+		path = abs
+	}
+	return path, nil
+}
 
 // parseConcurrency reads "8" or "2n" (two per node).
 func parseConcurrency(s string, nodes int) (int, error) {
@@ -238,6 +377,19 @@ func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
 		cfg.TimeLimit, cfg.Rate, cfg.Concurrency, cfg.Latency, cfg.LatencyDist, cfg.Nemesis)
 	o := rep.Ops
 	fmt.Fprintf(w, "ops         %d invoked: %d ok, %d fail, %d info; availability %.4f\n", o.Invoked, o.OK, o.Fail, o.Info, rep.Availability)
+	for _, f := range slices.Sorted(maps.Keys(rep.ByF)) {
+		c := rep.ByF[f]
+		fmt.Fprintf(w, "ops         %-12s ok %d, fail %d, info %d", f, c.OK, c.Fail, c.Info)
+		errs := slices.SortedFunc(maps.Keys(c.Errors), func(a, b string) int { return c.Errors[b] - c.Errors[a] })
+		for i, e := range errs {
+			if i == 3 {
+				fmt.Fprintf(w, "; …")
+				break
+			}
+			fmt.Fprintf(w, "; %d× %.120s", c.Errors[e], e)
+		}
+		fmt.Fprintln(w)
+	}
 	if m := rep.AvailabilityByReach["minority"]; m.Invoked > 0 {
 		a := rep.AvailabilityByReach["majority"]
 		fmt.Fprintf(w, "reach       at a node reaching a majority: %d invoked, %d ok, %d unavailable; cut off: %d invoked, %d ok, %d unavailable\n",

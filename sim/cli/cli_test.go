@@ -4,10 +4,13 @@ import (
 	"bytes"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"os"
+	"path/filepath"
 	"strings"
 	"testing"
 	"testing/synctest"
+	"time"
 )
 
 // TestCLI is the command itself: scripts/sim runs this test binary with
@@ -93,20 +96,66 @@ func TestJSON(t *testing.T) {
 	}
 }
 
-func TestUsage(t *testing.T) {
-	for _, args := range [][]string{
-		{},
-		{"-w", "no-such-workload"},
-		{"-w", "echo", "--no-such-flag"},
-		{"-w", "echo", "--concurrency", "xn"},
-		{"-w", "echo", "--nemesis", "kill"},
-		{"-w", "echo", "stray"},
-		{"-w", "echo", "--latency-dist", "pareto", "--time-limit", "1"},
-	} {
-		code, out, errOut := run(t, args...)
-		if code != ExitUsage || out != "" || errOut == "" {
-			t.Errorf("%q: status %d, stdout %q, stderr %q; want usage error 2 on stderr only", args, code, out, errOut)
-		}
+// TestBadInput: every flag and input that once hung, ate memory or misled
+// is answered at once with status 2 and a message naming what is wrong.
+func TestBadInput(t *testing.T) {
+	echo := []string{"-w", "echo", "--node-count", "1"}
+	tests := []struct {
+		name string
+		args []string
+		want string // in stderr
+	}{
+		{"no workload", nil, "no workload"},
+		{"unknown workload", []string{"-w", "no-such-workload"}, "unknown workload"},
+		{"unknown flag", append(echo, "--no-such-flag"), "no-such-flag"},
+		{"bad concurrency", append(echo, "--concurrency", "xn"), "--concurrency"},
+		{"too many threads", append(echo, "--concurrency", "100000"), "--concurrency"},
+		{"unknown fault", append(echo, "--nemesis", "kill"), "partition"},
+		{"stray argument", append(echo, "stray"), "after --"},
+		{"unknown latency distribution", append(echo, "--latency-dist", "pareto", "--time-limit", "1"), "pareto"},
+		{"tiny nemesis interval", append(echo, "--nemesis-interval", "1e-9", "--nemesis", "partition"), "--nemesis-interval"},
+		{"nemesis actions beyond count", append(echo, "--nemesis-interval", "0.001", "--time-limit", "86400", "--nemesis", "partition", "--rate", "0.01"), "nemesis actions"},
+		{"tiny rate", append(echo, "--rate", "1e-12"), "--rate"},
+		{"huge rate", append(echo, "--rate", "1e9"), "operations"},
+		{"huge time limit", append(echo, "--time-limit", "1e12"), "--time-limit"},
+		{"tiny time limit", append(echo, "--time-limit", "1e-10"), "--time-limit"},
+		{"huge latency", append(echo, "--latency", "1e13"), "--latency"},
+		{"NaN latency", append(echo, "--latency", "NaN"), "--latency"},
+		{"no txn length", []string{"-w", "txn-rw-register", "--max-txn-length", "0"}, "--max-txn-length"},
+		{"negative key count", []string{"-w", "kafka", "--key-count", "-5"}, "--key-count"},
+		{"no node", append(echo, "--node-count", "0"), "--node-count"},
+		{"missing binary", append(echo, "--bin", "/nonexistent/node"), "--bin"},
+		{"bad availability", append(echo, "--availability", "most"), "availability"},
+	}
+	for _, tc := range tests {
+		t.Run(tc.name, func(t *testing.T) {
+			start := time.Now()
+			code, out, errOut := run(t, tc.args...)
+			if code != ExitUsage || out != "" || !strings.Contains(errOut, tc.want) {
+				t.Errorf("status %d, stdout %q, stderr %q; want status 2 and %q on stderr only", code, out, errOut, tc.want)
+			}
+			if d := time.Since(start); d > time.Second {
+				t.Errorf("took %v to refuse", d)
+			}
+		})
+	}
+	// With --json, a run that cannot happen still prints an object saying why.
+	code, out, _ := run(t, "-w", "echo", "--rate", "1e9", "--json")
+	var obj map[string]any
+	if code != ExitUsage || json.Unmarshal([]byte(out), &obj) != nil || obj["valid"] != false || !strings.Contains(fmt.Sprint(obj["error"]), "operations") {
+		t.Errorf("--json on a refused run: status %d, stdout %q", code, out)
+	}
+	// A demo list with no challenge is an error, not an empty table.
+	empty := filepath.Join(t.TempDir(), "list")
+	if err := os.WriteFile(empty, []byte("localhost\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	if code, out, errOut := run(t, "demo", empty); code != ExitUsage || !strings.Contains(errOut, "no challenge") {
+		t.Errorf("demo of a list without challenges: status %d, stdout %q, stderr %q", code, out, errOut)
+	}
+	// --help says what the command is, its subcommands and exit statuses.
+	if code, _, errOut := run(t, "--help"); code != ExitValid || !strings.Contains(errOut, "fidelity") || !strings.Contains(errOut, "Exit status") || !strings.Contains(errOut, "GLOMERS_LOG") {
+		t.Errorf("--help: status %d, stderr %q", code, errOut)
 	}
 }
 

@@ -42,10 +42,15 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 	}
 	const row = "%-17s %6v %16s %14s %14s %13s %7s\n"
 	fmt.Fprintf(stdout, row, "challenge", "valid", "servers msgs/op", "stable p50 ms", "stable max ms", "availability", "ops")
+	challenges := Challenges(list)
+	if len(challenges) == 0 {
+		fmt.Fprintln(stderr, "sim demo: the list has no challenge (lines of \"<id> <binary> <arguments>\")")
+		return ExitUsage
+	}
 	status := ExitValid
 	var wall float64
 	defer func() { fmt.Fprintf(stderr, "sim demo: %.1f s of wall time\n", wall) }()
-	for _, c := range Challenges(list) {
+	for _, c := range challenges {
 		cfg, _, err := parse(append([]string{"--seed", "1"}, c.Args...), stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
