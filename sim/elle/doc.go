@@ -3,8 +3,8 @@
 // data model: transaction histories, dependency graphs, cycle search and
 // classification, and the consistency models. The data-model parts build
 // on it: the rw-register checker (package sim/spec/txn) infers its version
-// orders and ww, wr and rw edges itself, and a list-append checker would
-// infer them from its reads.
+// orders and ww, wr and rw edges itself, and ListAppendAnomalies (used by
+// package sim/spec/appendtxn) infers them from list reads.
 //
 // # Pieces
 //
@@ -29,8 +29,12 @@
 //     (Evaluate is result-map, with Boundary's :not and :also-not).
 //   - FailedWrites, IntermediateWrites and LostUpdateCases: the
 //     data-model-independent parts of G1a, G1b and lost-update.
-//   - WrTxns: Elle's wr-txns generator (list-append's append-txns is the
-//     same with appends).
+//   - WrTxns: Elle's wr-txns generator; AppendTxns its list-append twin
+//     (append-txns), and Gen turns either into a gen.Gen (txn/gen).
+//   - ListAppendAnomalies: Elle's list-append check (version orders from
+//     reads, G1a, G1b, internal, dirty-update, duplicate-elements,
+//     incompatible-order, lost-update, and the ww/wr/rw graph's cycles);
+//     ModelsExpectation reads the models a run names.
 //
 // # Differences from Elle
 //

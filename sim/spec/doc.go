@@ -98,4 +98,25 @@
 // reportable anomaly, empty-transaction-graph included, makes the run
 // invalid. Stricter (Result.Strict): garbage-read, a read of a value no
 // transaction wrote.
+//
+// txn-list-append (package sim/spec/appendtxn): Elle's append-txns over a
+// pool of KeyCount keys (10), 1 to MaxTxnLength (4) micro-ops, each a read
+// or an append with even odds, appends 1, 2, 3, … per key, a key retired
+// after MaxWritesPerKey (16); no final generator. The client sends one txn
+// request through with-errors with nothing idempotent, checks replies
+// against Maelstrom's schema, and is reusable. The checker is Elle's
+// list-append check on package sim/elle, not wrapped by Maelstrom: each
+// key's version order comes from its longest read, every read a prefix of
+// it (incompatible-order); G1a, G1b, internal, dirty-update,
+// duplicate-elements and lost-update; and the cycles of the ww/wr/rw graph
+// over ok and info transactions (G0, G1c, G-single, G-nonadjacent, G2-item
+// and their -process and -realtime variants, with the real-time order when
+// the models forbid a -realtime anomaly), judged against
+// Config.Consistency (strict-serializable by default). A prohibited anomaly
+// makes the run invalid; otherwise a cycle search over its budget, or a
+// graph with no dependency, makes it unknown (Maelstrom keeps
+// cycle-search-timeout here, unlike txn-rw-register), and so does a read of
+// an element no transaction appended (Elle throws: "checker-error"). An
+// invalid run's report names the anomaly and binds the transactions of one
+// cycle, explaining each step.
 package spec

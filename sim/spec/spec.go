@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/spec/appendtxn"
 	"github.com/glomers/glomers/sim/spec/txn"
 )
 
@@ -19,6 +20,7 @@ var makers = map[string]func(cfg sim.Config) (sim.Spec, error){
 	"pn-counter":      func(sim.Config) (sim.Spec, error) { return &counterSpec{negative: true}, nil },
 	"kafka":           func(cfg sim.Config) (sim.Spec, error) { return newKafkaSpec(cfg), nil },
 	"txn-rw-register": txn.New,
+	"txn-list-append": appendtxn.New,
 }
 
 // New returns a fresh Spec for one run of the named Maelstrom workload.

@@ -9,7 +9,7 @@ import (
 )
 
 func TestNewKnowsEveryWorkload(t *testing.T) {
-	want := []string{"broadcast", "echo", "g-counter", "g-set", "kafka", "pn-counter", "txn-rw-register", "unique-ids"}
+	want := []string{"broadcast", "echo", "g-counter", "g-set", "kafka", "pn-counter", "txn-list-append", "txn-rw-register", "unique-ids"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
