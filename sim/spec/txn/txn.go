@@ -54,7 +54,6 @@ package txn
 import (
 	"encoding/json"
 	"fmt"
-	"slices"
 
 	"github.com/glomers/glomers/sim"
 	"github.com/glomers/glomers/sim/elle"
@@ -79,12 +78,8 @@ func New(cfg sim.Config) (sim.Spec, error) {
 			return nil, fmt.Errorf("txn-rw-register: %s is %d, must be positive", name, v)
 		}
 	}
-	models := slices.Clone(cfg.Consistency)
-	if len(models) == 0 {
-		models = []string{"strict-serializable"}
-	}
-	expect := elle.Expectation{Models: models}
-	if _, err := expect.Prohibited(); err != nil {
+	expect, err := elle.ModelsExpectation(cfg.Consistency)
+	if err != nil {
 		return nil, fmt.Errorf("txn-rw-register: %w", err)
 	}
 	return &spec{
@@ -103,7 +98,7 @@ func (s *spec) Preamble([]string) map[string]sim.Body { return nil }
 
 // Generators implements sim.Spec: wr-txns, and no final generator.
 func (s *spec) Generators(*gen.Test) (load, final gen.Gen) {
-	return newTxnGen(s.gen), nil
+	return elle.Gen(elle.NewWrTxns(s.gen).Next, func(m []elle.Mop) any { return Txn(m) }), nil
 }
 
 // Reusable implements sim.Spec: Maelstrom's txn client is reusable.
