@@ -105,7 +105,7 @@ func (r *run) report(h History, res Result) *Report {
 	if r.cfg.Strict && len(res.Strict) > 0 {
 		rep.Valid, rep.Unknown = false, false
 	}
-	rep.VirtualSeconds = r.since().Seconds()
+	rep.VirtualSeconds = r.end.Seconds()
 	rep.WallSeconds = rep.VirtualSeconds
 	return rep
 }

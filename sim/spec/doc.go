@@ -82,6 +82,26 @@
 // poll-start-skip (a poll's first message of a key is below the offset it
 // asked for, or past a known message at or after it).
 //
+// lin-kv: read, write and cas of integer keys, values 0–4, as
+// jepsen.tests.linearizable-register splits them with jepsen.independent:
+// the client threads in groups of 2 × node-count, each group on one key at
+// a time (0, 1, 2, …), the first n threads of the run reading and every
+// other thread writing or cas-ing one to two (gen/reserve counts from
+// thread 0, so later groups never read); a key is retired for the next
+// once more than 20 processes have belonged to its group's threads (so
+// only crashes retire keys). --concurrency must be a multiple of 2n and
+// there may be at most 10 nodes, or New refuses (Maelstrom asserts, or
+// loops forever). No final generator. The client sends one RPC with a
+// timeout of max(10 × mean latency, 1 s) through with-errors with read
+// idempotent, and is reusable. The checker is Knossos's cas-register on
+// porcupine, key by key: failed operations did not happen, indeterminate
+// writes and cas may take effect any time after their invocation or
+// never, a read of null matches anything. Each key that is not
+// linearizable is one "nonlinearizable" anomaly naming porcupine's HTML
+// visualisation of it (in Config.LogDir, else the temporary directory); a
+// key whose search exceeds its time cap makes the run unknown. Stricter:
+// null-read, a null read after a write or cas of the key had completed.
+//
 // txn-rw-register (package sim/spec/txn): the load is Elle's wr-txns over a
 // pool of KeyCount keys (10 by default), 1 to MaxTxnLength micro-ops (4),
 // each key retired after MaxWritesPerKey writes (16), with no final

@@ -19,6 +19,7 @@ var makers = map[string]func(cfg sim.Config) (sim.Spec, error){
 	"g-counter":       func(sim.Config) (sim.Spec, error) { return &counterSpec{negative: false}, nil },
 	"pn-counter":      func(sim.Config) (sim.Spec, error) { return &counterSpec{negative: true}, nil },
 	"kafka":           func(cfg sim.Config) (sim.Spec, error) { return newKafkaSpec(cfg), nil },
+	"lin-kv":          newLinKVSpec,
 	"txn-rw-register": txn.New,
 	"txn-list-append": appendtxn.New,
 }

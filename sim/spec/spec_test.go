@@ -9,12 +9,12 @@ import (
 )
 
 func TestNewKnowsEveryWorkload(t *testing.T) {
-	want := []string{"broadcast", "echo", "g-counter", "g-set", "kafka", "pn-counter", "txn-list-append", "txn-rw-register", "unique-ids"}
+	want := []string{"broadcast", "echo", "g-counter", "g-set", "kafka", "lin-kv", "pn-counter", "txn-list-append", "txn-rw-register", "unique-ids"}
 	if got := Names(); !slices.Equal(got, want) {
 		t.Fatalf("Names() = %v, want %v", got, want)
 	}
 	for _, name := range want {
-		s, err := New(name, sim.Config{Workload: name, NodeCount: 3})
+		s, err := New(name, sim.Config{Workload: name, NodeCount: 3, Concurrency: 6})
 		if err != nil || s == nil {
 			t.Errorf("New(%q) = %v, %v", name, s, err)
 		}
