@@ -766,3 +766,48 @@ func (o onUpdate) Op(t *Test, ctx Context) (Op, Gen, bool) {
 }
 
 func (o onUpdate) Update(t *Test, ctx Context, e Op) Gen { return o.f(o, t, ctx, e) }
+
+// processLimit limits g to the operations of n processes.
+type processLimit struct {
+	n     int
+	procs map[int]bool // never changed once shared: copied to grow
+	g     Gen
+}
+
+// ProcessLimit returns g's operations as long as the processes of the
+// threads of the contexts it is asked in (busy or free, not only those that
+// ran an operation) number at most n in all; the first operation past that
+// ends it (Jepsen's process-limit, which keeps a test from trickling on
+// with a few processes).
+func ProcessLimit(n int, g Gen) Gen { return processLimit{n: n, g: g} }
+
+func (l processLimit) Op(t *Test, ctx Context) (Op, Gen, bool) {
+	op, g2, ok := Next(l.g, t, ctx)
+	if !ok {
+		return Op{}, nil, false
+	}
+	if op.Type == Pending {
+		return op, processLimit{l.n, l.procs, g2}, true
+	}
+	procs, copied := l.procs, false
+	for _, p := range ctx.AllProcesses() {
+		if procs[p] {
+			continue
+		}
+		if !copied {
+			procs, copied = make(map[int]bool, len(l.procs)+1), true
+			for q := range l.procs {
+				procs[q] = true
+			}
+		}
+		procs[p] = true
+	}
+	if len(procs) > l.n {
+		return Op{}, nil, false
+	}
+	return op, processLimit{l.n, procs, g2}, true
+}
+
+func (l processLimit) Update(t *Test, ctx Context, e Op) Gen {
+	return processLimit{l.n, l.procs, Update(l.g, t, ctx, e)}
+}

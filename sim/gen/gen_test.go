@@ -274,3 +274,34 @@ func TestSleepAndLazy(t *testing.T) {
 		t.Errorf("Lazy built its generator %d times", built)
 	}
 }
+
+func TestIndependentAndProcessLimit(t *testing.T) {
+	// Two groups of two threads, each on its own key; a key's generator is
+	// limited to 3 processes, so with ops that never crash a key lasts
+	// while its 2 processes stay under the limit.
+	keys := map[int64]int{}
+	g := Clients(Independent(2, func(k int64) Gen {
+		return ProcessLimit(3, Limit(5, FuncOp(func(*Test) Op { keys[k]++; return Op{F: "w", Value: k} })))
+	}))
+	ops := invocations(perfect(t, g, 4, 10, 100))
+	groups := map[int64]map[int]bool{}
+	for _, op := range ops {
+		k := op.Value.(int64)
+		if groups[k] == nil {
+			groups[k] = map[int]bool{}
+		}
+		groups[k][op.Process%4/2] = true
+	}
+	for k, gs := range groups {
+		if len(gs) != 1 {
+			t.Errorf("key %d was served by groups %v; one group a key", k, gs)
+		}
+	}
+	if len(groups) < 3 {
+		t.Errorf("keys %v: each group must move on to a fresh key when its generator ends", groups)
+	}
+	// A process limit below the threads of its context ends at once.
+	if ops := invocations(perfect(t, Clients(ProcessLimit(1, Repeat(-1, Once(Op{F: "x"})))), 2, 10, 10)); len(ops) != 0 {
+		t.Errorf("%d ops from a generator limited to fewer processes than its threads", len(ops))
+	}
+}

@@ -7,18 +7,10 @@ import (
 	"maps"
 	"slices"
 	"strconv"
-	"time"
 
 	"github.com/glomers/glomers/sim"
 	"github.com/glomers/glomers/sim/gen"
 )
-
-// kafkaConn is what the client needs of a connection (*sim.Conn); tests
-// give a fake.
-type kafkaConn interface {
-	ID() string
-	RPC(dest string, body any, timeout time.Duration, out any) error
-}
 
 // kafkaClient is one Maelstrom kafka client's state: the offset it will
 // poll next per assigned key (the Client record's offsets atom).
@@ -52,7 +44,7 @@ func (s *kafkaSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) 
 	return s.invoke(c, node, op)
 }
 
-func (s *kafkaSpec) invoke(c kafkaConn, node string, op gen.Op) (gen.Op, error) {
+func (s *kafkaSpec) invoke(c rpcConn, node string, op gen.Op) (gen.Op, error) {
 	cl := s.client(c.ID())
 	done, err := cl.apply(c, node, op)
 	if err != nil {
@@ -66,7 +58,7 @@ func (s *kafkaSpec) invoke(c kafkaConn, node string, op gen.Op) (gen.Op, error) 
 
 // apply performs op (invoke! inside with-errors): on success it returns the
 // completion, otherwise the error of the RPC that failed.
-func (cl *kafkaClient) apply(c kafkaConn, node string, op gen.Op) (gen.Op, error) {
+func (cl *kafkaClient) apply(c rpcConn, node string, op gen.Op) (gen.Op, error) {
 	done := op
 	switch op.F {
 	case "assign":
@@ -78,8 +70,8 @@ func (cl *kafkaClient) apply(c kafkaConn, node string, op gen.Op) (gen.Op, error
 				cl.offsets[k] = 0
 			}
 		} else {
-			reply, err := kafkaRPC(c, node, map[string]any{"type": "list_committed_offsets", "keys": kafkaNonNil(keys)},
-				"list_committed_offsets_ok", kafkaField{"offsets", kafkaOffsetMap})
+			reply, err := typedRPC(c, node, map[string]any{"type": "list_committed_offsets", "keys": kafkaNonNil(keys)},
+				"list_committed_offsets_ok", rpcField{"offsets", kafkaOffsetMap})
 			if err != nil {
 				return op, err
 			}
@@ -116,7 +108,7 @@ func (cl *kafkaClient) apply(c kafkaConn, node string, op gen.Op) (gen.Op, error
 				}
 			}
 			if len(commit) > 0 {
-				if _, err := kafkaRPC(c, node, map[string]any{"type": "commit_offsets", "offsets": commit},
+				if _, err := typedRPC(c, node, map[string]any{"type": "commit_offsets", "offsets": commit},
 					"commit_offsets_ok"); err != nil {
 					return op, err
 				}
@@ -132,15 +124,15 @@ func (cl *kafkaClient) apply(c kafkaConn, node string, op gen.Op) (gen.Op, error
 
 // applyMop is Maelstrom's apply-mop!: one poll or send, the client's
 // offsets advanced past what a poll returned.
-func (cl *kafkaClient) applyMop(c kafkaConn, node string, m kafkaMop) (kafkaMop, error) {
+func (cl *kafkaClient) applyMop(c rpcConn, node string, m kafkaMop) (kafkaMop, error) {
 	switch m.F {
 	case "poll":
 		from := maps.Clone(cl.offsets)
 		if from == nil {
 			from = map[string]int64{}
 		}
-		reply, err := kafkaRPC(c, node, map[string]any{"type": "poll", "offsets": from},
-			"poll_ok", kafkaField{"msgs", kafkaMsgsField})
+		reply, err := typedRPC(c, node, map[string]any{"type": "poll", "offsets": from},
+			"poll_ok", rpcField{"msgs", kafkaMsgsField})
 		if err != nil {
 			return m, err
 		}
@@ -157,8 +149,8 @@ func (cl *kafkaClient) applyMop(c kafkaConn, node string, m kafkaMop) (kafkaMop,
 		}
 		return kafkaMop{F: "poll", Msgs: msgs, From: from}, nil
 	case "send":
-		reply, err := kafkaRPC(c, node, map[string]any{"type": "send", "key": m.Key, "msg": m.Msg},
-			"send_ok", kafkaField{"offset", kafkaIntField})
+		reply, err := typedRPC(c, node, map[string]any{"type": "send", "key": m.Key, "msg": m.Msg},
+			"send_ok", rpcField{"offset", kafkaIntField})
 		if err != nil {
 			return m, err
 		}
@@ -173,67 +165,6 @@ func kafkaNonNil(keys []string) []string {
 		return []string{}
 	}
 	return keys
-}
-
-// kafkaField is one required field of a reply and how to check and decode
-// it into the reply struct.
-type kafkaField struct {
-	name   string
-	decode func(raw json.RawMessage) (any, error)
-}
-
-// kafkaRPC makes one of Maelstrom's typed RPCs (defrpc): it sends body,
-// and checks that the reply conforms to the RPC's schema (its type is
-// want, its fields exactly the given ones plus msg_id and in_reply_to,
-// each of its schema). A reply that does not is not an error reply but a
-// malformed one: Maelstrom throws, the client crashes, which is what the
-// returned plain error means to the interpreter. It returns the decoded
-// fields by name.
-func kafkaRPC(c kafkaConn, node string, body map[string]any, want string, fields ...kafkaField) (map[string]any, error) {
-	var raw json.RawMessage
-	if err := c.RPC(node, body, 0, &raw); err != nil {
-		return nil, err
-	}
-	obj := map[string]json.RawMessage{}
-	if err := kafkaDecode(raw, &obj); err != nil {
-		return nil, fmt.Errorf("malformed RPC response from %s to %s: %w", node, body["type"], err)
-	}
-	bad := func(format string, args ...any) error {
-		return fmt.Errorf("malformed RPC response from %s to %s: %.300s: %s", node, body["type"], raw, fmt.Sprintf(format, args...))
-	}
-	var typ string
-	if err := json.Unmarshal(obj["type"], &typ); err != nil || typ != want {
-		return nil, bad("type is not %q", want)
-	}
-	allowed := map[string]bool{"type": true, "msg_id": true, "in_reply_to": true}
-	for _, f := range fields {
-		allowed[f.name] = true
-	}
-	for k := range obj {
-		if !allowed[k] {
-			return nil, bad("unexpected field %q", k)
-		}
-	}
-	for _, k := range []string{"msg_id", "in_reply_to"} {
-		if v, ok := obj[k]; ok {
-			if _, err := kafkaIntField(v); err != nil {
-				return nil, bad("%s: %v", k, err)
-			}
-		}
-	}
-	vals := map[string]any{}
-	for _, f := range fields {
-		v, ok := obj[f.name]
-		if !ok {
-			return nil, bad("missing field %q", f.name)
-		}
-		d, err := f.decode(v)
-		if err != nil {
-			return nil, bad("%s: %v", f.name, err)
-		}
-		vals[f.name] = d
-	}
-	return vals, nil
 }
 
 // kafkaDecode decodes JSON with exact numbers.

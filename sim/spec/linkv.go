@@ -121,8 +121,8 @@ func (*linKVSpec) Preamble([]string) map[string]sim.Body { return nil }
 // key running (gen/process-limit 20 (gen/reserve n r (gen/mix [w cas
 // cas]))). There is no final generator.
 func (s *linKVSpec) Generators(*gen.Test) (gen.Gen, gen.Gen) {
-	return gen.Clients(newLinKVIndependent(2*s.nodes, func(k int64) gen.Gen {
-		return linKVTuple(k, linKVLimit(linKVProcessLimit, linKVRegister(s.nodes)))
+	return gen.Clients(gen.Independent(2*s.nodes, func(k int64) gen.Gen {
+		return linKVTuple(k, gen.ProcessLimit(linKVProcessLimit, linKVRegister(s.nodes)))
 	})), nil
 }
 
@@ -171,12 +171,12 @@ type linKVConn struct {
 	timeout time.Duration
 }
 
-// RPC implements kafkaConn with the connection's own timeout.
+// RPC implements rpcConn with the connection's own timeout.
 func (c linKVConn) RPC(dest string, body any, _ time.Duration, out any) error {
 	return c.Conn.RPC(dest, body, c.timeout, out)
 }
 
-func (s *linKVSpec) invoke(c kafkaConn, node string, op gen.Op) (gen.Op, error) {
+func (s *linKVSpec) invoke(c rpcConn, node string, op gen.Op) (gen.Op, error) {
 	v, ok := op.Value.(linKV)
 	if !ok {
 		return op, fmt.Errorf("lin-kv client: %s op with value %v (%T), want a linKV", op.F, op.Value, op.Value)
@@ -185,15 +185,15 @@ func (s *linKVSpec) invoke(c kafkaConn, node string, op gen.Op) (gen.Op, error) 
 	switch op.F {
 	case "read":
 		var reply map[string]any
-		reply, err = kafkaRPC(c, node, map[string]any{"type": "read", "key": v.Key}, "read_ok",
-			kafkaField{"value", func(raw json.RawMessage) (any, error) { return canonical(raw) }})
+		reply, err = typedRPC(c, node, map[string]any{"type": "read", "key": v.Key}, "read_ok",
+			rpcField{"value", func(raw json.RawMessage) (any, error) { return canonical(raw) }})
 		if err == nil {
 			v.Read = reply["value"].(string)
 		}
 	case "write":
-		_, err = kafkaRPC(c, node, map[string]any{"type": "write", "key": v.Key, "value": v.Value}, "write_ok")
+		_, err = typedRPC(c, node, map[string]any{"type": "write", "key": v.Key, "value": v.Value}, "write_ok")
 	case "cas":
-		_, err = kafkaRPC(c, node, map[string]any{"type": "cas", "key": v.Key, "from": v.From, "to": v.To}, "cas_ok")
+		_, err = typedRPC(c, node, map[string]any{"type": "cas", "key": v.Key, "from": v.From, "to": v.To}, "cas_ok")
 	default:
 		return op, fmt.Errorf("lin-kv client: unknown op %q", op.F)
 	}
