@@ -4,7 +4,12 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
+	"math"
+	"slices"
 	"strings"
+	"time"
+
+	"github.com/glomers/glomers/sim"
 )
 
 //go:embed challenges.txt
@@ -33,15 +38,18 @@ func Challenges(list string) []Challenge {
 
 // Demo runs every configuration of list (challenges.txt when empty) in the
 // simulator with seed 1 and prints one table: validity, servers
-// msgs-per-op, stable latency (broadcast), availability and operations;
-// the wall time of the whole goes to stderr, so that the table is the same
-// on every machine. It returns ExitValid when every run was valid.
+// msgs-per-op, stable latency (broadcast, g-set), availability,
+// operations, the p50 and p99 latency of ok operations, and the share of
+// operations at nodes that could reach a majority that were unavailable
+// (timed out or refused with 11; "-" without partitions); the wall time
+// of the whole goes to stderr, so that the table is the same on every
+// machine. It returns ExitValid when every run was valid.
 func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 	if list == "" {
 		list = challengesTxt
 	}
-	const row = "%-17s %6v %16s %14s %14s %13s %7s\n"
-	fmt.Fprintf(stdout, row, "challenge", "valid", "servers msgs/op", "stable p50 ms", "stable max ms", "availability", "ops")
+	const row = "%-17s %6v %16s %14s %14s %13s %7s %10s %10s %12s\n"
+	fmt.Fprintf(stdout, row, "challenge", "valid", "servers msgs/op", "stable p50 ms", "stable max ms", "availability", "ops", "ok p50 ms", "ok p99 ms", "maj. unavail")
 	challenges := Challenges(list)
 	if len(challenges) == 0 {
 		fmt.Fprintln(stderr, "sim demo: the list has no challenge (lines of \"<id> <binary> <arguments>\")")
@@ -68,13 +76,38 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 				fmt.Fprintf(stderr, "sim demo: %s: %s: %s\n", c.ID, a.Kind, a.Detail)
 			}
 		}
-		p50, max := "-", "-"
+		p50, top := "-", "-"
 		if sl := rep.StableLatenciesMS; sl != nil {
-			p50, max = fmt.Sprintf("%.0f", sl["0.5"]), fmt.Sprintf("%.0f", sl["1"])
+			p50, top = fmt.Sprintf("%.0f", sl["0.5"]), fmt.Sprintf("%.0f", sl["1"])
 		}
 		wall += rep.WallSeconds
-		fmt.Fprintf(stdout, row, c.ID, rep.Valid, fmt.Sprintf("%.3f", rep.Net.Servers.MsgsPerOp), p50, max,
-			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked))
+		ok50, ok99 := okLatencies(rep.History)
+		unavail := "-"
+		if m := rep.AvailabilityByReach["minority"]; m.Invoked > 0 {
+			a := rep.AvailabilityByReach["majority"]
+			unavail = fmt.Sprintf("%.2f%%", 100*float64(a.Unavailable)/float64(max(a.Invoked, 1)))
+		}
+		fmt.Fprintf(stdout, row, c.ID, rep.Valid, fmt.Sprintf("%.3f", rep.Net.Servers.MsgsPerOp), p50, top,
+			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked), ok50, ok99, unavail)
 	}
 	return status
+}
+
+// okLatencies returns the p50 and p99 latency in milliseconds of the
+// history's ok operations, by nearest rank; "-" when there are none.
+func okLatencies(h sim.History) (p50, p99 string) {
+	var ms []float64
+	for _, op := range h {
+		if op.Status == sim.OK {
+			ms = append(ms, float64(op.Complete-op.Invoke)/float64(time.Millisecond))
+		}
+	}
+	if len(ms) == 0 {
+		return "-", "-"
+	}
+	slices.Sort(ms)
+	at := func(q float64) string {
+		return fmt.Sprintf("%.0f", ms[min(len(ms)-1, max(0, int(math.Ceil(q*float64(len(ms))))-1))])
+	}
+	return at(0.5), at(0.99)
 }
