@@ -7,13 +7,13 @@
 #   make readme       regenerate the README's tables from the simulator
 #   make lint         gofmt and go vet
 #   make test-<w>     the real `maelstrom test` for a challenge (needs Java and network)
-#   make serve        Maelstrom's web UI over store/
+#   make serve        browse store/: Maelstrom's web UI, or scripts/sim serve without Java
 
 GO       ?= go
 BINARIES := $(notdir $(wildcard cmd/*))
 
-.PHONY: build test lint demo fidelity readme check-readme serve bench bench-broadcast \
-	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn
+.PHONY: build test lint demo fidelity readme check-readme serve bench bench-broadcast bench-append bench-linkv bench-gset \
+	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn test-txn-list-append
 
 build:
 	@mkdir -p bin
@@ -46,8 +46,18 @@ bench:
 bench-broadcast:
 	./scripts/sim demo scripts/bench-broadcast.txt
 
+# The README's txn-list-append, lin-kv and g-set figures.
+bench-append:
+	./scripts/sim demo scripts/bench-append.txt
+
+bench-linkv:
+	./scripts/sim demo scripts/bench-linkv.txt
+
+bench-gset:
+	./scripts/sim demo scripts/bench-gset.txt
+
 serve:
-	./scripts/maelstrom serve
+	@if command -v java >/dev/null 2>&1; then ./scripts/maelstrom serve; else ./scripts/sim serve; fi
 
 test-echo:
 	./scripts/challenge 1
@@ -63,3 +73,5 @@ test-kafka:
 	./scripts/challenge 5c
 test-txn:
 	./scripts/challenge 6c
+test-txn-list-append:
+	./scripts/challenge txn-append

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"encoding/json"
 	"fmt"
 	"slices"
 	"strconv"
@@ -57,6 +58,26 @@ type Config struct {
 	// output of in-process nodes (level from GLOMERS_LOG, warn by default)
 	// or the stderr of processes. Empty discards node logs.
 	LogDir string
+
+	// Journal, when set, is told of every message the network counts (those
+	// in Report.Net.All), on the loop's goroutine, once its fate is known:
+	// delivered, dropped by a partition, or still in flight when the run
+	// ended. It must not block; a run store (package sim/store) streams the
+	// messages to disk. Nil journals nothing.
+	Journal func(JournalEntry)
+}
+
+// JournalEntry is one message of a run, as Config.Journal gets it. Times
+// are virtual, since the run began.
+type JournalEntry struct {
+	Src, Dest string
+	Type      string          // the body's type
+	MsgID     int64           // 0 when absent
+	InReplyTo int64           // 0 when absent
+	Body      json.RawMessage // nil when the line does not parse
+	Sent      time.Duration
+	Delivered time.Duration // when it arrived or was dropped; -1 when still in flight at the end
+	Dropped   bool          // lost to a partition
 }
 
 // Progress is how far a run has got; it may be read from any goroutine
@@ -190,6 +211,10 @@ type Report struct {
 	// from outside the bubble. Run alone, inside a bubble, sees only
 	// virtual time, so it sets it to VirtualSeconds.
 	WallSeconds float64 `json:"wall_seconds"`
+
+	// Store is the directory of the run in a run store (scripts/sim's
+	// store/<workload>/<time>), when it was written to one.
+	Store string `json:"store,omitempty"`
 
 	History History `json:"-"`
 }

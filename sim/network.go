@@ -38,6 +38,7 @@ type endpoint struct {
 type message struct {
 	from, to *endpoint
 	line     []byte
+	sent     time.Duration // since the run began; set only when journaling (Config.Journal)
 }
 
 // network is the table of endpoints and Maelstrom's message counts. Only

@@ -1,11 +1,13 @@
 package sim
 
 import (
+	"cmp"
 	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -13,6 +15,7 @@ import (
 	"testing/synctest"
 	"time"
 
+	"github.com/glomers/glomers/internal/wire"
 	"github.com/glomers/glomers/sim/services"
 )
 
@@ -194,6 +197,7 @@ func simulate(ctx context.Context, cfg Config, settle func()) (done *run, leaked
 	}
 	stop()
 	r.end = r.since()
+	r.journalInFlight()
 	return r, leaked, nil
 }
 
@@ -241,6 +245,9 @@ func (r *run) send(from *endpoint, dest string, line []byte) {
 	if err != nil {
 		r.bad(err.Error())
 		return
+	}
+	if r.cfg.Journal != nil {
+		m.sent = r.since()
 	}
 	r.tl.at(event{at: time.Now().Add(d), kind: evDeliver, m: m})
 }
@@ -304,11 +311,43 @@ func (r *run) handle(items []item) {
 func (r *run) fire(ev event) {
 	switch ev.kind {
 	case evDeliver:
+		dropped := r.nw.nDropped
 		r.nw.deliver(ev.m)
+		r.journal(ev.m, r.since(), r.nw.nDropped > dropped)
 	case evTimeout:
 		ev.call.timeout()
 	case evWake:
 		r.in.complete(ev.th, ev.th.out)
+	}
+}
+
+// journal tells Config.Journal of a message whose fate is known: delivered
+// (or dropped) at since the run began, or still in flight (-1).
+func (r *run) journal(m *message, at time.Duration, dropped bool) {
+	if r.cfg.Journal == nil {
+		return
+	}
+	msg, hdr, err := wire.ParseLine(m.line)
+	e := JournalEntry{Src: m.from.id, Dest: m.to.id, Type: hdr.Type, MsgID: hdr.MsgID, InReplyTo: hdr.InReplyTo,
+		Sent: m.sent, Delivered: at, Dropped: dropped}
+	if err == nil {
+		e.Body = msg.Body
+	}
+	r.cfg.Journal(e)
+}
+
+// journalInFlight journals the messages still in flight when the run
+// ended, in the order they were sent.
+func (r *run) journalInFlight() {
+	if r.cfg.Journal == nil {
+		return
+	}
+	evs := slices.Clone(r.tl.q)
+	slices.SortFunc(evs, func(a, b event) int { return cmp.Compare(a.seq, b.seq) })
+	for _, ev := range evs {
+		if ev.kind == evDeliver {
+			r.journal(ev.m, -1, false)
+		}
 	}
 }
 

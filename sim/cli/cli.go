@@ -50,7 +50,7 @@ const (
 // "demo [FILE]" runs every challenge, or every line of FILE, instead (see
 // Demo); "fidelity" compares the simulator with the real Maelstrom (see
 // Fidelity); "readme [--check] FILE" regenerates (or checks) the tables of a
-// README (see Readme).
+// README (see Readme); "serve" serves the run store (see Serve).
 func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 	if len(args) > 0 && args[0] == "demo" {
 		var list []byte
@@ -62,6 +62,9 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 			}
 		}
 		return Demo(string(list), stdout, stderr, virtual)
+	}
+	if len(args) > 0 && args[0] == "serve" {
+		return Serve(args[1:], stdout, stderr)
 	}
 	if len(args) == 1 && args[0] == "fidelity" {
 		return Fidelity(stdout, stderr, virtual)
@@ -76,7 +79,8 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 		fmt.Fprintln(stderr, "usage: sim readme [--check] README.md")
 		return ExitUsage
 	}
-	cfg, asJSON, err := parse(args, stderr)
+	cfg, opts, err := parseOptions(args, stderr)
+	asJSON := opts.json
 	if errors.Is(err, flag.ErrHelp) {
 		return ExitValid
 	}
@@ -86,12 +90,17 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 	if cfg.Bin != "" {
 		fmt.Fprintf(stderr, "sim: nodes are %s, run in real time\n", cfg.Bin)
 	}
+	st, err := openStore(&cfg, opts.store)
+	if err != nil {
+		return failed(stdout, stderr, asJSON, err)
+	}
 	stop := showProgress(&cfg, stderr)
 	rep, err := runConfig(cfg, virtual)
 	stop()
 	if err != nil {
-		return failed(stdout, stderr, asJSON, err)
+		return failed(stdout, stderr, asJSON, failStore(st, cfg, err, stderr))
 	}
+	finishStore(st, cfg, rep, stderr)
 
 	if asJSON {
 		enc := json.NewEncoder(stdout)
@@ -122,9 +131,22 @@ func failed(stdout, stderr io.Writer, asJSON bool, err error) int {
 	return ExitUsage
 }
 
+// options are the command's flags that are not the run's configuration.
+type options struct {
+	json  bool
+	store string // the run store's root; "" for none
+}
+
 // parse turns Maelstrom's test flags into a configuration with its spec
 // and node setup resolved.
 func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err error) {
+	cfg, opts, err := parseOptions(args, stderr)
+	return cfg, opts.json, err
+}
+
+// parseOptions is parse with the rest of the command's flags.
+func parseOptions(args []string, stderr io.Writer) (cfg sim.Config, opts options, err error) {
+	var noStore bool
 	fs := flag.NewFlagSet("sim", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	var (
@@ -153,7 +175,9 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 	fs.Int64Var(&seed, "seed", 0, "random seed (default: a random one, reported)")
 	fs.StringVar(&cfg.Bin, "bin", "", "run this node binary as processes, in real time, instead of in-process nodes in virtual time")
 	fs.StringVar(&cfg.LogDir, "log-dir", "", "write each node's log to `dir`/<node>.log")
-	fs.BoolVar(&asJSON, "json", false, "print the report as one JSON object")
+	fs.BoolVar(&opts.json, "json", false, "print the report as one JSON object")
+	fs.StringVar(&opts.store, "store", defaultStore(), "write the run to the run store in `dir` (store/<workload>/<time>/; default store when run by scripts/sim, none in go test)")
+	fs.BoolVar(&noStore, "no-store", false, "write no run store")
 	fs.BoolVar(&cfg.Strict, "strict", false, "let the simulator's checks that are stricter than Maelstrom's count against the verdict")
 	fs.Usage = func() {
 		fmt.Fprint(stderr, usageHead)
@@ -161,58 +185,61 @@ func parse(args []string, stderr io.Writer) (cfg sim.Config, asJSON bool, err er
 		fmt.Fprint(stderr, usageTail)
 	}
 	if err := fs.Parse(args); err != nil {
-		return cfg, asJSON, err
+		return cfg, opts, err
 	}
 	if rest := fs.Args(); len(rest) > 0 {
 		if used := len(args) - len(rest); used == 0 || args[used-1] != "--" {
-			return cfg, asJSON, fmt.Errorf("unexpected argument %q (node arguments go after --)", rest[0])
+			return cfg, opts, fmt.Errorf("unexpected argument %q (node arguments go after --)", rest[0])
 		}
 		cfg.NodeArgs = rest
 	}
 
 	set := map[string]bool{}
 	fs.Visit(func(f *flag.Flag) { set[f.Name] = true })
+	if noStore {
+		opts.store = ""
+	}
 	cfg.Seed = seed
 	if !set["seed"] {
 		cfg.Seed = rand.Int64()
 	}
 	if cfg.Workload == "" {
-		return cfg, asJSON, fmt.Errorf("no workload: give -w, one of %s", strings.Join(spec.Names(), ", "))
+		return cfg, opts, fmt.Errorf("no workload: give -w, one of %s", strings.Join(spec.Names(), ", "))
 	}
 	if err := checkRanges(cfg, timeLimit, latency, interval, nemesis != ""); err != nil {
-		return cfg, asJSON, err
+		return cfg, opts, err
 	}
 	cfg.TimeLimit = seconds(timeLimit)
 	cfg.NemesisInterval = seconds(interval)
 	cfg.Latency = time.Duration(latency * float64(time.Millisecond))
 	if cfg.Concurrency, err = parseConcurrency(concurrency, cfg.NodeCount); err != nil {
-		return cfg, asJSON, err
+		return cfg, opts, err
 	}
 	if cfg.Concurrency > maxConcurrency {
-		return cfg, asJSON, fmt.Errorf("--concurrency %s is %d client threads; at most %d", concurrency, cfg.Concurrency, maxConcurrency)
+		return cfg, opts, fmt.Errorf("--concurrency %s is %d client threads; at most %d", concurrency, cfg.Concurrency, maxConcurrency)
 	}
 	cfg.Nemesis = splitList(nemesis)
 	cfg.Consistency = splitList(models)
 	for _, f := range cfg.Nemesis {
 		if f != "partition" {
-			return cfg, asJSON, fmt.Errorf("--nemesis %q: the only fault is partition", f)
+			return cfg, opts, fmt.Errorf("--nemesis %q: the only fault is partition", f)
 		}
 	}
 	if cfg.Spec, err = spec.New(cfg.Workload, cfg.WithDefaults()); err != nil {
-		return cfg, asJSON, err
+		return cfg, opts, err
 	}
 	if cfg.Bin != "" {
 		if cfg.Bin, err = resolveBin(cfg.Bin); err != nil {
-			return cfg, asJSON, err
+			return cfg, opts, err
 		}
 	} else {
 		prog, ok := workloads.Lookup(cfg.Workload)
 		if !ok {
-			return cfg, asJSON, fmt.Errorf("no in-process node for workload %q (have %s; or give --bin)", cfg.Workload, strings.Join(workloads.Names(), ", "))
+			return cfg, opts, fmt.Errorf("no in-process node for workload %q (have %s; or give --bin)", cfg.Workload, strings.Join(workloads.Names(), ", "))
 		}
 		cfg.Program = prog
 	}
-	return cfg, asJSON, cfg.Validate()
+	return cfg, opts, cfg.Validate()
 }
 
 // runConfig runs cfg, inside virtual unless its nodes are processes.
@@ -229,10 +256,14 @@ const usageHead = `usage: scripts/sim -w WORKLOAD [flags] [-- node args]
        scripts/sim demo [FILE]              every challenge (sim/cli/challenges.txt, or FILE), one table
        scripts/sim fidelity                 the simulator against the real Maelstrom's figures
        scripts/sim readme [--check] FILE    regenerate (or check) a README's generated tables
+       scripts/sim serve [--store DIR] [--addr HOST:PORT]   browse the run store on localhost
 
 Runs one Maelstrom test in the simulator, in virtual time (with --bin, the
 node binary as processes in real time), and prints Maelstrom's kind of
-summary, or with --json the report as one JSON object.
+summary, or with --json the report as one JSON object. Each run is kept in
+the run store, store/<workload>/<time>/ (results, history, node logs, the
+message journal and its Lamport diagram), laid out like Maelstrom's, so
+that scripts/sim serve and maelstrom serve both list it.
 
 Flags:
 `
@@ -419,6 +450,9 @@ func printSummary(w io.Writer, cfg sim.Config, rep *sim.Report) {
 		fmt.Fprintf(w, "nemesis     %d partitions: %s\n", len(shapes), strings.Join(shapes, " "))
 	}
 	fmt.Fprintf(w, "time        %.1f s simulated, %.2f s wall\n", rep.VirtualSeconds, rep.WallSeconds)
+	if rep.Store != "" {
+		fmt.Fprintf(w, "store       %s\n", rep.Store)
+	}
 	for _, a := range rep.Anomalies {
 		fmt.Fprintf(w, "anomaly     %s: %s\n", a.Kind, a.Detail)
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"testing/synctest"
 	"time"
@@ -20,7 +21,25 @@ func TestCLI(t *testing.T) {
 	if os.Getenv(EnvCLI) == "" {
 		t.Skip("the command line; run it with scripts/sim")
 	}
+	serveForever()
 	os.Exit(Main(flag.Args(), os.Stdout, os.Stderr, bubble(t)))
+}
+
+// serveForever runs `serve` again without the test binary's timeout, which
+// scripts/sim sets to bound runs and which would stop the server.
+func serveForever() {
+	args := flag.Args()
+	if len(args) == 0 || args[0] != "serve" || flag.Lookup("test.timeout").Value.String() == "0s" {
+		return
+	}
+	self, err := os.Executable()
+	if err != nil {
+		return
+	}
+	argv := append([]string{self, "-test.run", "^TestCLI$", "-test.timeout", "0", "--"}, args...)
+	err = syscall.Exec(self, argv, os.Environ())
+	fmt.Fprintf(os.Stderr, "sim serve: %v\n", err)
+	os.Exit(ExitUsage)
 }
 
 // bubble runs functions inside a synctest bubble of t.
