@@ -1,0 +1,5 @@
+//go:build !race
+
+package linkv
+
+const race = false
