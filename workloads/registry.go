@@ -11,7 +11,10 @@ import (
 	"github.com/glomers/glomers/workloads/broadcast"
 	"github.com/glomers/glomers/workloads/counter"
 	"github.com/glomers/glomers/workloads/echo"
+	"github.com/glomers/glomers/workloads/gset"
 	"github.com/glomers/glomers/workloads/kafka"
+	"github.com/glomers/glomers/workloads/linkv"
+	"github.com/glomers/glomers/workloads/listappend"
 	"github.com/glomers/glomers/workloads/txn"
 	"github.com/glomers/glomers/workloads/uniqueids"
 )
@@ -23,6 +26,9 @@ var registry = map[string]node.Program{
 	"g-counter":       counter.GCounter,
 	"pn-counter":      counter.PNCounter,
 	"kafka":           kafka.Program,
+	"g-set":           gset.Program,
+	"lin-kv":          linkv.Program,
+	"txn-list-append": listappend.Program,
 	"txn-rw-register": txn.Program,
 }
 

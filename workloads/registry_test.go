@@ -30,7 +30,7 @@ func TestEveryBinaryIsRegistered(t *testing.T) {
 		if _, ok := Lookup(name); !ok {
 			t.Errorf("Lookup(%q) failed", name)
 		}
-		if _, err := spec.New(name, sim.Config{Workload: name, NodeCount: 3}.WithDefaults()); err != nil {
+		if _, err := spec.New(name, sim.Config{Workload: name, NodeCount: 3, Concurrency: 6}.WithDefaults()); err != nil {
 			t.Errorf("no simulator spec for %q: %v", name, err)
 		}
 	}

@@ -7,8 +7,10 @@
 // (sim.Config{Program: broadcast.Program, NodeArgs: []string{"--economy"}}).
 // Engine is the protocol alone, a state machine without I/O: each method
 // takes an event (a client's value, a peer's message, a timer) and its
-// time, and returns the messages to send. Program's handlers only decode,
-// step the engine under a lock, and send.
+// time, and returns the messages to send. Server runs it on a node (the
+// lock, the timers, the messages between nodes) and DeclareFlags declares
+// its flags: Program adds broadcast's client handlers and settings to them,
+// and workloads/gset its own.
 //
 // # Design in brief
 //
@@ -41,125 +43,57 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
-	"fmt"
 	"math"
-	"strconv"
-	"sync"
 	"time"
 
 	"github.com/glomers/glomers/node"
 )
 
-// Program is the broadcast workload. Its flags, declared with their
-// defaults in declareFlags and listed by -help, select the Config: the
-// default meets challenge 3d's and 3e's bars with one-hop latency;
-// --economy selects the setting with the fewest messages, within 3e's bars.
-var Program = node.Program{
-	Name: "broadcast",
-	Doc: "Spreads every value a client broadcasts to every node, in few messages, and repairs " +
+// Program is the broadcast workload. Its flags (DeclareFlags, listed by
+// -help) select the Config: the default (DefaultConfig) meets challenge
+// 3d's and 3e's bars with one-hop latency; --economy selects the setting
+// with the fewest messages, within 3e's bars.
+var Program = NewProgram("broadcast",
+	"Spreads every value a client broadcasts to every node, in few messages, and repairs "+
 		"what partitions lose by anti-entropy; read returns every value this node holds.",
-	New: func(fs *flag.FlagSet) node.Builder {
-		config := declareFlags(fs)
-		return func(n *node.Node, init node.Init) (node.Handlers, error) {
-			return newServer(n, init, config())
-		}
-	},
+	DefaultConfig(), economy(), clients)
+
+// DefaultConfig is the setting a node runs with no flags: each value goes
+// straight from its origin to every peer, with anti-entropy every 500 ms
+// (DESIGN.md says why). RoundLag is only a default for -rounds, which it
+// does not set.
+func DefaultConfig() Config {
+	return Config{Fanout: 0, Batch: 0, AntiEntropy: 500 * time.Millisecond, RoundLag: 100 * time.Millisecond}
 }
 
 // economy is the setting --economy selects: a star (a fanout no cluster
 // reaches) relaying in batches, with slower anti-entropy than the default;
 // DESIGN.md says why these periods.
 func economy() Config {
-	return Config{Fanout: math.MaxInt, Batch: 600 * time.Millisecond, AntiEntropy: time.Second}
+	return Config{Fanout: math.MaxInt, Batch: 600 * time.Millisecond, AntiEntropy: time.Second, RoundLag: 100 * time.Millisecond}
 }
 
-// declareFlags declares the workload's flags on fs, with their defaults,
-// and returns the function that gives, once fs is parsed, the Config they
-// select: with --economy, economy's values, each overridden by its flag
-// when that is given too. A value no node could use fails the parse.
+// declareFlags declares broadcast's flags on fs: DeclareFlags with the
+// default and economy settings.
 func declareFlags(fs *flag.FlagSet) func() Config {
-	cfg := Config{Fanout: 0, Batch: 0, AntiEntropy: 500 * time.Millisecond}
-	fs.Var(checkedFlag[int]{&cfg.Fanout, strconv.Atoi, checkFanout}, "fanout",
-		"dissemination tree: `F` = 0 sends each value straight to every peer; F ≥ 1 relays along a shared F-ary tree over node_ids (F ≥ N-1: a star)")
-	fs.Var(checkedFlag[time.Duration]{&cfg.Batch, time.ParseDuration, checkBatch}, "batch",
-		"flush `period` of the per-peer queues (0: send at once; a leaf of the shared tree sends its own values at once anyway)")
-	fs.Var(checkedFlag[time.Duration]{&cfg.AntiEntropy, time.ParseDuration, checkAntiEntropy}, "anti-entropy",
-		"digest exchange `period`, also the grace before a value is repaired")
-	e := economy()
-	econ := fs.Bool("economy", false, fmt.Sprintf("fewest messages: a star, %v batches, %v anti-entropy (--fanout, --batch or --anti-entropy given too override these)", e.Batch, e.AntiEntropy))
-	return func() Config {
-		if !*econ {
-			return cfg
-		}
-		fs.Visit(func(f *flag.Flag) {
-			switch f.Name {
-			case "fanout":
-				e.Fanout = cfg.Fanout
-			case "batch":
-				e.Batch = cfg.Batch
-			case "anti-entropy":
-				e.AntiEntropy = cfg.AntiEntropy
-			}
-		})
-		return e
-	}
+	return DeclareFlags(fs, DefaultConfig(), economy())
 }
 
-// checkedFlag is a flag.Value that check vets as it is parsed, so that a
-// setting no node could use stops the binary with its usage.
-type checkedFlag[T any] struct {
-	p     *T
-	parse func(string) (T, error)
-	check func(T) error
-}
-
-func (f checkedFlag[T]) String() string {
-	if f.p == nil { // the zero value, which flag makes to print defaults
-		return ""
-	}
-	return fmt.Sprint(*f.p)
-}
-
-func (f checkedFlag[T]) Set(s string) error {
-	v, err := f.parse(s)
-	if err == nil {
-		err = f.check(v)
-	}
-	if err == nil {
-		*f.p = v
-	}
-	return err
-}
-
-// server is one node's broadcast workload: its engine, and the node that
-// carries the engine's messages. Its methods are the handlers and timers.
-type server struct {
-	n   *node.Node
-	mu  sync.Mutex // guards eng: handlers and timers run concurrently
-	eng *Engine
-}
-
-// newServer builds the workload when init arrives: the engine, its timers,
-// and the handlers by message type.
-func newServer(n *node.Node, init node.Init, cfg Config) (node.Handlers, error) {
-	eng, err := NewEngine(cfg, init.ID, init.IDs)
-	if err != nil {
-		return nil, fmt.Errorf("broadcast engine: %w", err)
-	}
-	s := &server{n: n, eng: eng}
-	n.Every(cfg.AntiEntropy, s.tick)
-	if cfg.Batch > 0 {
-		n.Every(cfg.Batch, s.flush)
-	}
-	n.Log().Info().Int("fanout", cfg.Fanout).Dur("batch", cfg.Batch).Dur("anti_entropy", cfg.AntiEntropy).Msg("broadcast configured")
-	return node.Handlers{
-		"broadcast": node.Typed(s.broadcast),
-		"read":      node.Typed(s.read),
-		"topology":  node.Typed(s.topology),
-		typeGossip:  node.Typed(s.gossip),
-		typeRepair:  node.Typed(s.repair),
-		typeDigest:  node.Typed(s.digest),
-	}, nil
+// clients adds broadcast's client requests to the engine's handlers.
+func clients(n *node.Node, s *Server, hs node.Handlers) {
+	hs["broadcast"] = node.Typed(func(_ context.Context, _ node.Message, req broadcastReq) (any, error) {
+		s.Add(req.Message)
+		return typeOnly{"broadcast_ok"}, nil
+	})
+	hs["read"] = node.Typed(func(context.Context, node.Message, readReq) (any, error) {
+		return readOK{Type: "read_ok", Messages: s.Read()}, nil
+	})
+	hs["topology"] = node.Typed(func(_ context.Context, m node.Message, _ topologyReq) (any, error) {
+		// Maelstrom's suggested topology is acknowledged and ignored: the
+		// tree is computed from node_ids, identically on every node.
+		n.Log().Debug().Str("src", m.Src).Msg("topology suggestion ignored: the tree is computed from node_ids")
+		return typeOnly{"topology_ok"}, nil
+	})
 }
 
 // Client requests: Maelstrom's broadcast workload.
@@ -180,63 +114,4 @@ type readOK struct {
 
 type typeOnly struct {
 	Type string `json:"type"`
-}
-
-// step runs one engine event under the lock and sends what it returns. An
-// error means the event carried bad input (the valid part of it was still
-// taken): it is logged, or answered if the sender expects a reply.
-func (s *server) step(ev func(e *Engine) ([]Out, error)) error {
-	s.mu.Lock()
-	outs, err := ev(s.eng)
-	s.mu.Unlock()
-	for _, o := range outs {
-		if err := s.n.Send(o.Dest, o.Body); err != nil {
-			s.n.Log().Warn().Err(err).Str("dest", o.Dest).Msg("gossip send failed")
-		}
-	}
-	if err != nil {
-		return node.NewError(node.CodeMalformedRequest, "%v", err)
-	}
-	return nil
-}
-
-func (s *server) broadcast(_ context.Context, _ node.Message, req broadcastReq) (any, error) {
-	_ = s.step(func(e *Engine) ([]Out, error) { return e.Broadcast(req.Message, time.Now()), nil })
-	return typeOnly{"broadcast_ok"}, nil
-}
-
-func (s *server) read(context.Context, node.Message, readReq) (any, error) {
-	s.mu.Lock()
-	snap := s.eng.ReadSnapshot()
-	s.mu.Unlock()
-	msgs := make([]byte, 0, len(snap)+2)
-	msgs = append(append(append(msgs, '['), snap...), ']')
-	return readOK{Type: "read_ok", Messages: msgs}, nil
-}
-
-// topology acknowledges Maelstrom's suggested topology and ignores it: the
-// tree is computed from node_ids, identically on every node.
-func (s *server) topology(_ context.Context, m node.Message, _ topologyReq) (any, error) {
-	s.n.Log().Debug().Str("src", m.Src).Msg("topology suggestion ignored: the tree is computed from node_ids")
-	return typeOnly{"topology_ok"}, nil
-}
-
-func (s *server) gossip(_ context.Context, m node.Message, b gossipBody) (any, error) {
-	return nil, s.step(func(e *Engine) ([]Out, error) { return e.Gossip(m.Src, b.Segs, time.Now()) })
-}
-
-func (s *server) repair(_ context.Context, m node.Message, b gossipBody) (any, error) {
-	return nil, s.step(func(e *Engine) ([]Out, error) { return e.Repair(m.Src, b.Segs) })
-}
-
-func (s *server) digest(_ context.Context, m node.Message, b digestBody) (any, error) {
-	return nil, s.step(func(e *Engine) ([]Out, error) { return e.Digest(m.Src, b.Have, time.Now()) })
-}
-
-func (s *server) tick(context.Context) {
-	_ = s.step(func(e *Engine) ([]Out, error) { return e.Tick(time.Now()), nil })
-}
-
-func (s *server) flush(context.Context) {
-	_ = s.step(func(e *Engine) ([]Out, error) { return e.Flush(), nil })
 }

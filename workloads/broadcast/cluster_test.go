@@ -64,6 +64,15 @@ func newCluster(t *testing.T, n int, cfg Config, latency time.Duration) *cluster
 		c.eng = append(c.eng, e)
 	}
 	for i := range c.eng {
+		if cfg.Rounds {
+			var round func()
+			round = func() {
+				c.send(i, c.eng[i].Round(c.now))
+				c.at(c.eng[i].NextRound(c.now).Sub(c.now), round)
+			}
+			c.at(c.eng[i].NextRound(c.now).Sub(c.now), round)
+			continue
+		}
 		c.every(cfg.AntiEntropy, func() { c.send(i, c.eng[i].Tick(c.now)) })
 		if cfg.Batch > 0 {
 			c.every(cfg.Batch, func() { c.send(i, c.eng[i].Flush()) })
@@ -127,7 +136,7 @@ func (c *cluster) deliver(from, to int, body any) {
 	switch b := body.(type) {
 	case gossipBody:
 		if b.Type == typeGossip {
-			outs, err = e.Gossip(src, b.Segs, c.now)
+			outs, err = e.gossip(src, b, c.now)
 			break
 		}
 		for _, sg := range b.Segs {

@@ -20,13 +20,37 @@ type Config struct {
 	Batch time.Duration
 	// AntiEntropy is the period of the digest exchange, and also the grace
 	// period: a value is offered in a repair, and a peer's longer digest
-	// triggers a pull, only once it is that old.
+	// triggers a pull, only once it is that old. Rounds have anti-entropy
+	// of their own and ignore it.
 	AntiEntropy time.Duration
+	// Rounds makes every node batch, leaves included, in rounds of length
+	// Batch aligned to the clock: leaves flush at multiples of Batch, the
+	// other nodes RoundLag later, so that one round carries a leaf's values
+	// to its parent and on to every other leaf of a star. Every message
+	// then carries its sender's digest, and anti-entropy runs along the
+	// tree inside the rounds instead of by a rotation of digests (see
+	// rounds.go). Needs a shared tree (Fanout ≥ 1) and Batch > 0.
+	Rounds bool
+	// RoundLag is how long after the leaves the other nodes flush in a
+	// round: at least the one-way network latency, and less than Batch.
+	RoundLag time.Duration
 }
 
 // Validate reports a setting that cannot work.
 func (c Config) Validate() error {
-	return errors.Join(checkFanout(c.Fanout), checkBatch(c.Batch), checkAntiEntropy(c.AntiEntropy))
+	errs := []error{checkFanout(c.Fanout), checkBatch(c.Batch), checkAntiEntropy(c.AntiEntropy), checkRoundLag(c.RoundLag)}
+	if c.Rounds && (c.Fanout < 1 || c.Batch <= 0 || c.RoundLag >= c.Batch) {
+		errs = append(errs, fmt.Errorf("rounds need a shared tree (fanout %d: want 1 or more), a batch period (%v: want more than 0) and a round lag below it (%v)",
+			c.Fanout, c.Batch, c.RoundLag))
+	}
+	return errors.Join(errs...)
+}
+
+func checkRoundLag(d time.Duration) error {
+	if d < 0 {
+		return fmt.Errorf("round lag %v: want 0 or more", d)
+	}
+	return nil
 }
 
 func checkFanout(f int) error {
@@ -57,10 +81,13 @@ const (
 	typeDigest = "digest" // anti-entropy summary; the receiver answers with a repair if the sender lacks values
 )
 
-// gossipBody carries values: typeGossip or typeRepair.
+// gossipBody carries values: typeGossip or typeRepair. With Config.Rounds
+// a gossip also carries its sender's digest (see digestBody), which the
+// receiver answers in its next round; otherwise Have is absent.
 type gossipBody struct {
 	Type string    `json:"type"`
 	Segs []Segment `json:"segs"`
+	Have []int     `json:"have,omitempty"`
 }
 
 // digestBody carries a store digest: Have[o] is the length of the
@@ -98,6 +125,8 @@ type Engine struct {
 	round   int              // plain anti-entropy ticks so far
 	offsets []int            // this cycle's order of the offsets 1..n-1
 	pulls   map[int]pullNote // peers known to hold values this node lacks
+
+	rs rounds // Config.Rounds' state
 }
 
 // NewEngine returns the engine of node self in the cluster ids (init's
@@ -122,6 +151,7 @@ func NewEngine(cfg Config, self string, ids []string) (*Engine, error) {
 	e.tree = NewTree(len(ids), e.self, cfg.Fanout)
 	e.st = newStore(len(ids))
 	e.q = newBatcher()
+	e.rs = newRounds()
 	return e, nil
 }
 
@@ -129,7 +159,7 @@ func NewEngine(cfg Config, self string, ids []string) (*Engine, error) {
 // answered, and sent to this node's tree targets: at once when batching is
 // off or when there is a single target (a leaf of the shared tree: one
 // message per value either way, so waiting would only add latency), and
-// otherwise with the next flush.
+// otherwise with the next flush; with Rounds, always with the next round.
 func (e *Engine) Broadcast(v int64, now time.Time) []Out {
 	seq, fresh := e.st.originate(e.self, v, now.UnixNano())
 	if !fresh {
@@ -139,7 +169,7 @@ func (e *Engine) Broadcast(v int64, now time.Time) []Out {
 	for _, t := range targets {
 		e.q.add(t, e.self, seq, v)
 	}
-	if e.cfg.Batch > 0 && len(targets) > 1 {
+	if e.cfg.Batch > 0 && (len(targets) > 1 || e.cfg.Rounds) {
 		return nil
 	}
 	return e.flush(targets)
@@ -151,6 +181,20 @@ func (e *Engine) Broadcast(v int64, now time.Time) []Out {
 // ones are still taken.
 func (e *Engine) Gossip(from string, segs []Segment, now time.Time) ([]Out, error) {
 	return e.receive(typeGossip, from, segs, now.UnixNano())
+}
+
+// gossip takes a gossip message: its values as Gossip does, then, with
+// Rounds, its sender's digest (see roundDigest).
+func (e *Engine) gossip(from string, b gossipBody, now time.Time) ([]Out, error) {
+	outs, err := e.Gossip(from, b.Segs, now)
+	if b.Have != nil {
+		n := 0
+		for _, sg := range b.Segs {
+			n += len(sg.Values)
+		}
+		err = errors.Join(err, e.roundDigest(from, b.Have, n))
+	}
+	return outs, err
 }
 
 // Repair takes values a peer sent because this node's digest lacked them,
@@ -237,18 +281,28 @@ func appendMessages(outs []Out, dest, typ string, segs []Segment) []Out {
 // peer holds values this node lacks, it is noted, and the next anti-entropy
 // tick pulls from that peer if they have not arrived by then (see Tick).
 func (e *Engine) Digest(from string, have []int, now time.Time) ([]Out, error) {
-	f, ok := e.peer(from)
-	if !ok {
-		return nil, fmt.Errorf("digest from %q, which is not a peer", from)
-	}
-	if len(have) != len(e.ids) {
-		return nil, fmt.Errorf("digest from %s has %d entries for %d nodes", from, len(have), len(e.ids))
+	f, err := e.checkDigest(from, have)
+	if err != nil {
+		return nil, err
 	}
 	if e.st.lacks(have) {
 		e.pulls[f] = pullNote{have: have, at: now.UnixNano()}
 	}
 	segs := e.st.missing(have, now.Add(-e.cfg.AntiEntropy).UnixNano())
 	return appendMessages(nil, from, typeRepair, segs), nil
+}
+
+// checkDigest returns the index of peer from, or why its digest have cannot
+// be used.
+func (e *Engine) checkDigest(from string, have []int) (int, error) {
+	f, ok := e.peer(from)
+	if !ok {
+		return -1, fmt.Errorf("digest from %q, which is not a peer", from)
+	}
+	if len(have) != len(e.ids) {
+		return -1, fmt.Errorf("digest from %s has %d entries for %d nodes", from, len(have), len(e.ids))
+	}
+	return f, nil
 }
 
 // Tick is the anti-entropy timer: send this node's digest to one peer,
@@ -263,9 +317,12 @@ func (e *Engine) Digest(from string, have []int, now time.Time) ([]Out, error) {
 // is asked twice), each node hears from every peer once per cycle, and,
 // the order being shuffled, a partition of neighbouring ids is not crossed
 // only by the last ticks of a cycle.
+//
+// With Rounds there is no rotation (anti-entropy runs inside the rounds),
+// and Tick sends nothing.
 func (e *Engine) Tick(now time.Time) []Out {
 	n := len(e.ids)
-	if n == 1 {
+	if n == 1 || e.cfg.Rounds {
 		return nil
 	}
 	target := e.pullTarget(now.Add(-e.cfg.AntiEntropy / 2).UnixNano())

@@ -44,20 +44,23 @@ func mustConfig(args ...string) Config {
 }
 
 func TestFlags(t *testing.T) {
+	const lag = 100 * time.Millisecond // -round-lag's default, unused without -rounds
 	star := func(batch, ae time.Duration) Config {
-		return Config{Fanout: math.MaxInt, Batch: batch, AntiEntropy: ae}
+		return Config{Fanout: math.MaxInt, Batch: batch, AntiEntropy: ae, RoundLag: lag}
 	}
 	for _, tc := range []struct {
 		args []string
 		want Config
 		err  string // what Program.Builder's error says, for bad flags
 	}{
-		{args: nil, want: Config{Fanout: 0, Batch: 0, AntiEntropy: 500 * time.Millisecond}},
+		{args: nil, want: Config{Fanout: 0, Batch: 0, AntiEntropy: 500 * time.Millisecond, RoundLag: lag}},
 		{args: []string{"--economy"}, want: star(600*time.Millisecond, time.Second)},
 		{args: []string{"--economy", "--batch", "300ms"}, want: star(300*time.Millisecond, time.Second)},
 		{args: []string{"--batch=300ms", "--economy"}, want: star(300*time.Millisecond, time.Second)},
-		{args: []string{"--economy", "--fanout", "0"}, want: Config{Fanout: 0, Batch: 600 * time.Millisecond, AntiEntropy: time.Second}},
-		{args: []string{"--fanout", "3", "--batch", "50ms", "--anti-entropy", "2s"}, want: Config{Fanout: 3, Batch: 50 * time.Millisecond, AntiEntropy: 2 * time.Second}},
+		{args: []string{"--economy", "--fanout", "0"}, want: Config{Fanout: 0, Batch: 600 * time.Millisecond, AntiEntropy: time.Second, RoundLag: lag}},
+		{args: []string{"--fanout", "3", "--batch", "50ms", "--anti-entropy", "2s"}, want: Config{Fanout: 3, Batch: 50 * time.Millisecond, AntiEntropy: 2 * time.Second, RoundLag: lag}},
+		{args: []string{"--economy", "--rounds", "--round-lag", "50ms"}, want: Config{Fanout: math.MaxInt, Batch: 600 * time.Millisecond, AntiEntropy: time.Second, Rounds: true, RoundLag: 50 * time.Millisecond}},
+		{args: []string{"--round-lag", "-1ms"}, err: "round lag -1ms"},
 		{args: []string{"--fanout", "-1"}, err: "fanout -1"},
 		{args: []string{"--economy", "--anti-entropy", "0s"}, err: "anti-entropy period 0s"},
 		{args: []string{"--batch", "-1s"}, err: "batch -1s"},
@@ -82,7 +85,7 @@ func TestFlags(t *testing.T) {
 // defaults that are not zero.
 func TestUsageSaysWhatItIs(t *testing.T) {
 	u := Program.Usage()
-	for _, want := range []string{Program.Doc, "-fanout F", "-batch period", "-anti-entropy period", "(default 500ms)", "-economy", "600ms batches, 1s anti-entropy"} {
+	for _, want := range []string{Program.Doc, "-fanout F", "-batch period", "-anti-entropy period", "(default 500ms)", "-economy", "600ms batches, 1s anti-entropy", "-rounds", "-round-lag delay"} {
 		if !strings.Contains(u, want) {
 			t.Errorf("usage lacks %q:\n%s", want, u)
 		}

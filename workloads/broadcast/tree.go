@@ -69,3 +69,9 @@ func (t Tree) Targets(from int) []int {
 	}
 	return out
 }
+
+// Leaf reports whether this node is a leaf of the shared tree: not the
+// root, and without children.
+func (t Tree) Leaf() bool {
+	return !t.direct && t.self > 0 && len(t.nbrs) == 1
+}
