@@ -13,7 +13,7 @@ GO       ?= go
 BINARIES := $(notdir $(wildcard cmd/*))
 
 .PHONY: build test lint demo fidelity readme check-readme serve bench bench-broadcast bench-append bench-linkv bench-gset \
-	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn test-txn-list-append
+	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn test-txn-list-append test-g-set test-lin-kv
 
 build:
 	@mkdir -p bin
@@ -75,3 +75,7 @@ test-txn:
 	./scripts/challenge 6c
 test-txn-list-append:
 	./scripts/challenge txn-append
+test-g-set:
+	./scripts/challenge g-set
+test-lin-kv:
+	./scripts/challenge lin-kv

@@ -59,35 +59,9 @@
 // reads have less time to miss it). Runs with Config.Bin are real time
 // and pay for everything.
 //
-// # The network
+// # More
 //
-// Every party is an endpoint: servers n0…, the services (seq-kv, lin-kv,
-// lww-kv, lin-tso, package sim/services), and clients c0, c1, …. Messages
-// between servers, and between servers and services, take a latency drawn
-// in whole milliseconds as Maelstrom draws it (constant, uniform over
-// [0, 2×mean), or exponential); client links take none. Counts follow
-// Maelstrom's journal: every message sent counts, init included, and so do
-// messages a partition drops; "servers" are those without a client at
-// either end; msgs-per-op divides by the client operations invoked. A
-// message to no such endpoint is refused and not counted, and makes the
-// run invalid (Maelstrom only logs it; it is always a bug). A partition
-// is Jepsen's grudge over server↔server links, checked when a message
-// arrives; the shapes are Jepsen's four (nemesis.go).
-//
-// # Known deviations
-//
-// Maelstrom checks a partition when the receiving node's delivery thread
-// takes a message off its queue and then sleeps until the message is due,
-// so a slow message delays quicker ones behind it; the simulator checks on
-// arrival and delivers every message at its own time. A handler that
-// blocks on a mutex or spins forever is not durably blocked, so inside a
-// bubble virtual time stops and the run hangs until the test binary's
-// timeout dumps the goroutines (scripts/sim's is 30 minutes).
-//
-// Stopping: a node's input ends first. A process then has 10 s to exit
-// before it is killed; an in-process node has 1 s before its context is
-// cancelled and 10 s more. A node that does not stop cleanly only earns a
-// warning, since Maelstrom kills its nodes; an in-process node whose
-// handler never returns cannot be killed, and RunIn recovers from the
-// bubble's deadlock panic over its goroutines.
+// DESIGN.md beside this file describes the network's counting rules and
+// the simulator's known deviations from Maelstrom; sim/spec/FIDELITY.md
+// compares each workload with Maelstrom's source.
 package sim

@@ -152,8 +152,10 @@ func (s *server) peer(_ context.Context, m node.Message) (any, error) {
 }
 
 func (s *server) tick(context.Context) {
+	now := time.Now()
 	s.mu.Lock()
-	msgs := s.handle(s.raft.Tick(time.Now()))
+	msgs := s.handle(s.raft.Tick(now))
+	s.expire(now)
 	s.mu.Unlock()
 	s.send(msgs)
 }

@@ -5,6 +5,8 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"maps"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -41,6 +43,7 @@ type op struct {
 	// submitted: handed to Raft at least once. A submitted write may be
 	// in some log and take effect later, so it is never refused.
 	submitted bool
+	deadline  time.Time   // when the node gives up waiting (checked by tick)
 	done      chan result // buffered: the answer, sent once
 }
 
@@ -58,29 +61,41 @@ func (s *server) do(ctx context.Context, o *op) (result, error) {
 	s.seq++
 	o.seq = s.seq
 	o.cmd.ID = fmt.Sprintf("%s/%d", s.ids[s.self], o.seq)
+	o.deadline = time.Now().Add(s.cfg.OpTimeout)
 	s.ops[o.seq] = o
 	msgs := s.submit(o, nil)
 	s.mu.Unlock()
 	s.send(msgs)
 
-	timer := time.NewTimer(s.cfg.OpTimeout)
-	defer timer.Stop()
+	// The wait ends with the answer, or when tick finds the deadline past
+	// (a timer of the request's own could fire at the same instant as a
+	// tick and race it, and the simulator could no longer replay a run).
 	select {
 	case res := <-o.done:
 		if res.Err != nil {
 			return result{}, res.Err
 		}
 		return res, nil
-	case <-timer.C:
 	case <-ctx.Done():
+		s.mu.Lock()
+		delete(s.ops, o.seq)
+		s.mu.Unlock()
+		return result{}, ctx.Err()
 	}
-	s.mu.Lock()
-	delete(s.ops, o.seq)
-	s.mu.Unlock()
-	if o.read {
-		return result{}, node.NewError(node.CodeTemporarilyUnavailable, "read not confirmed in %v", s.cfg.OpTimeout)
+}
+
+// expire answers the waiting requests whose deadline has passed: a read
+// certainly had no effect (11), a write or cas may yet take effect (0).
+func (s *server) expire(now time.Time) {
+	for _, o := range s.waiting() {
+		switch {
+		case now.Before(o.deadline):
+		case o.read:
+			s.answer(o, result{Err: node.NewError(node.CodeTemporarilyUnavailable, "read not confirmed in %v", s.cfg.OpTimeout)})
+		default:
+			s.answer(o, result{Err: node.NewError(node.CodeTimeout, "%s not known to be committed after %v; it may still be", o.cmd.F, s.cfg.OpTimeout)})
+		}
 	}
-	return result{}, node.NewError(node.CodeTimeout, "%s not known to be committed after %v; it may still be", o.cmd.F, s.cfg.OpTimeout)
 }
 
 // submit hands o to Raft, appending what that produces to msgs. With no
@@ -127,20 +142,31 @@ func (s *server) handle(rd raft.Ready) []raft.Message {
 	switch {
 	case st.Leader >= 0 && (st.Leader != s.leader || st.Term != s.term):
 		s.leader, s.term = st.Leader, st.Term
-		for _, o := range s.ops {
+		for _, o := range s.waiting() {
 			msgs = s.submit(o, msgs)
 		}
 	case st.Leader < 0:
 		s.leader = -1
 	}
 	if st.Isolated {
-		for _, o := range s.ops {
+		for _, o := range s.waiting() {
 			if o.read || !o.submitted {
 				s.answer(o, result{Err: errIsolated})
 			}
 		}
 	}
 	return msgs
+}
+
+// waiting lists the waiting requests in the order they arrived, so that a
+// node resubmits them in the same order on every run with the same seed
+// (a map's order would not be).
+func (s *server) waiting() []*op {
+	ops := make([]*op, 0, len(s.ops))
+	for _, n := range slices.Sorted(maps.Keys(s.ops)) {
+		ops = append(ops, s.ops[n])
+	}
+	return ops
 }
 
 // opOf is the waiting write of this node that a command id names, if any.
