@@ -132,20 +132,3 @@ func quantiles(xs []float64) map[string]float64 {
 	}
 	return q
 }
-
-// field decodes one field of a JSON object body into dst, with exact
-// integers; a missing field is an error.
-func field(raw json.RawMessage, name string, dst any) error {
-	var obj map[string]json.RawMessage
-	if err := decode(raw, &obj); err != nil {
-		return err
-	}
-	f, ok := obj[name]
-	if !ok {
-		return fmt.Errorf("no %q in %.200s", name, raw)
-	}
-	if err := decode(f, dst); err != nil {
-		return fmt.Errorf("field %q: %w", name, err)
-	}
-	return nil
-}

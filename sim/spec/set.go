@@ -104,11 +104,10 @@ func (*setSpec) Reusable() bool { return false }
 // made it known (the ok add, or the first ok read showing it), and the
 // invocations of the last reads that did and did not contain it.
 type setElement struct {
-	value                     int64
-	add                       int // history index of the addition
-	known                     *setEvent
-	lastPresent, lastAbsent   *setEvent
-	presentFinal, absentFinal bool
+	value                   int64
+	add                     int // history index of the addition
+	known                   *setEvent
+	lastPresent, lastAbsent *setEvent
 }
 
 // setEvent is one event of an op: its history event index and time.

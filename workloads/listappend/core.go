@@ -295,9 +295,7 @@ func ChunkSize(v string) (int, error) {
 // root they were proposed against: each needed the root unchanged, so none
 // can succeed any more.
 func (c *Core) decide(out Outcome) Outcome {
-	for _, id := range slices.Sorted(maps.Keys(c.open)) {
-		out.Lost = append(out.Lost, id)
-	}
+	out.Lost = append(out.Lost, slices.Sorted(maps.Keys(c.open))...)
 	clear(c.open)
 	return out
 }

@@ -242,15 +242,6 @@ func (s *server) allWaiting(batch []*pending) bool {
 	return true
 }
 
-func sleep(ctx context.Context, d time.Duration) {
-	t := time.NewTimer(d)
-	defer t.Stop()
-	select {
-	case <-t.C:
-	case <-ctx.Done():
-	}
-}
-
 // round makes one attempt at the waiting transactions and returns those
 // still unanswered.
 func (s *server) round(ctx context.Context, waiting []*pending) []*pending {
