@@ -5,7 +5,7 @@
 #   make demo         every challenge in the simulator, one table
 #   make fidelity     the simulator against the real Maelstrom's figures
 #   make readme       regenerate the README's tables from the simulator
-#   make lint         gofmt and go vet
+#   make lint         gofmt, go vet, and staticcheck for dead code
 #   make test-<w>     the real `maelstrom test` for a challenge (needs Java and network)
 #   make serve        browse store/: Maelstrom's web UI, or scripts/sim serve without Java
 
@@ -22,9 +22,13 @@ build:
 test:
 	$(GO) test -race -count=1 ./...
 
+# staticcheck (from the Go module proxy) finds dead code: none is allowed.
+STATICCHECK := honnef.co/go/tools/cmd/staticcheck@v0.8.2
+
 lint:
 	@out=$$(gofmt -l .); if [ -n "$$out" ]; then echo "gofmt would change:"; echo "$$out"; exit 1; fi
 	$(GO) vet ./...
+	$(GO) run $(STATICCHECK) -checks U1000 ./...
 
 demo: build
 	./scripts/sim demo

@@ -22,17 +22,18 @@ type Meta struct {
 
 // validated has every kind of field requiredFields tells apart.
 type validated struct {
-	Key                         // embedded: key required, version optional
-	*Meta                       // embedded by pointer: trace required
-	N        int64              `json:"n"`
-	Values   []int              `json:"values"`
-	Opt      string             `json:"opt,omitempty"`
-	OnlyOpt  map[string]int     `json:",omitempty"` // optional, named OnlyOpt
-	Untagged bool               // required, named Untagged
-	Skipped  int                `json:"-"` // never in JSON
-	Named    Key                `json:"named"`
-	Raw      json.RawMessage    `json:"raw,omitempty"`
-	Any      any                `json:"any,omitempty"`
+	Key                      // embedded: key required, version optional
+	*Meta                    // embedded by pointer: trace required
+	N        int64           `json:"n"`
+	Values   []int           `json:"values"`
+	Opt      string          `json:"opt,omitempty"`
+	OnlyOpt  map[string]int  `json:",omitempty"` // optional, named OnlyOpt
+	Untagged bool            // required, named Untagged
+	Skipped  int             `json:"-"` // never in JSON
+	Named    Key             `json:"named"`
+	Raw      json.RawMessage `json:"raw,omitempty"`
+	Any      any             `json:"any,omitempty"`
+	//lint:ignore U1000 an unexported field is there to be ignored by Typed
 	internal int                // unexported: ignored
 	Nested   map[string][]int64 `json:"nested,omitempty"`
 }
