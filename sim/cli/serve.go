@@ -64,7 +64,8 @@ func Serve(args []string, stdout, stderr io.Writer) int {
 // NewViewer serves a run store: at / the list of runs, newest first, with
 // their verdict, workload, configuration and key figures; at
 // /run/<workload>/<time>/ a run's page (summary, anomalies, Lamport
-// diagram, links to its files); at /files/ the store's files.
+// diagram, latency and rate plots, links to its files); at /files/ the
+// store's files.
 func NewViewer(root string) http.Handler {
 	v := &viewer{root: root}
 	mux := http.NewServeMux()
@@ -244,7 +245,13 @@ func (v *viewer) run(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ri := v.load(wl, t, true)
-	render(w, runPage, map[string]any{"Run": ri, "SVG": slices.Contains(ri.Files, store.MessagesSVG)})
+	var plots []store.Plot
+	for _, p := range store.Plots {
+		if slices.Contains(ri.Files, p.File) {
+			plots = append(plots, p)
+		}
+	}
+	render(w, runPage, map[string]any{"Run": ri, "SVG": slices.Contains(ri.Files, store.MessagesSVG), "Plots": plots})
 }
 
 func render(w http.ResponseWriter, t *template.Template, data any) {
@@ -260,6 +267,7 @@ table{border-collapse:collapse} td,th{padding:3px 8px;border-bottom:1px solid #d
 .valid{background:#b7f0b1} .unknown{background:#ffcf87} .invalid{background:#ffa8a8} .incomplete{background:#e4e4e4}
 .verdict{font-weight:bold} .num{text-align:right} .err{color:#a00} code{font-size:90%}
 .diagram{border:1px solid #ccc;max-width:100%;overflow:auto;max-height:80vh}
+.plot{display:block;border:1px solid #eee;max-width:100%;height:auto}
 </style>`
 
 var listPage = template.Must(template.New("list").Parse(`<!DOCTYPE html>
@@ -310,6 +318,11 @@ var runPage = template.Must(template.New("run").Parse(`<!DOCTYPE html>
 <p>A Lamport diagram: time goes down; hover over an arrow for its message. <a href="/files/{{.Dir}}/messages.svg">Open it alone</a>, or read <a href="/files/{{.Dir}}/messages.jsonl">the whole journal</a>.</p>
 <div class="diagram"><object id="lamport" type="image/svg+xml" data="/files/{{.Dir}}/messages.svg">messages.svg</object></div>
 {{end}}
+{{with $.Plots}}<h2>Performance</h2>
+{{range .}}<h3>{{.Title}}</h3>
+<p>{{.About}} <a href="/files/{{$.Run.Dir}}/{{.File}}">{{.File}}</a></p>
+<img class="plot" src="/files/{{$.Run.Dir}}/{{.File}}" alt="{{.Title}}">
+{{end}}{{end}}
 <h2>Files</h2>
 <ul>{{range .Files}}<li><a href="/files/{{$.Run.Dir}}/{{.}}">{{.}}</a></li>{{end}}</ul>
 {{end}}

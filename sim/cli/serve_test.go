@@ -1,6 +1,7 @@
 package cli
 
 import (
+	"encoding/xml"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -15,7 +16,8 @@ import (
 
 // TestViewer: the list shows a valid and an invalid run, newest first, in
 // their colours with their figures; a run's page shows its anomalies and
-// embeds its Lamport diagram, which the viewer serves.
+// embeds its Lamport diagram and its plots, which the viewer serves; a
+// run without plots shows none.
 func TestViewer(t *testing.T) {
 	root := t.TempDir()
 	start := time.Date(2026, 11, 28, 10, 0, 0, 0, time.UTC)
@@ -30,7 +32,15 @@ func TestViewer(t *testing.T) {
 		if !valid {
 			rep.Anomalies = []sim.Anomaly{{Kind: "mismatch", Detail: "echoed <something> else"}}
 		}
+		rep.History = sim.History{{F: "echo", Status: sim.OK, Complete: 5 * time.Millisecond},
+			{Index: 1, F: "echo", Status: sim.Fail, Invoke: time.Second, Complete: time.Second + 2*time.Millisecond}}
 		if err := r.Finish(sim.Config{Workload: "echo", NodeCount: 1}, rep); err != nil {
+			t.Fatal(err)
+		}
+		if i == 0 { // only the newer, invalid run has plots
+			continue
+		}
+		if err := r.WritePlots(rep); err != nil {
 			t.Fatal(err)
 		}
 	}
@@ -55,6 +65,21 @@ func TestViewer(t *testing.T) {
 	}
 	if n, err := store.DiagramArrows(strings.NewReader(get(t, srv.URL+svg[1], "image/svg+xml"))); err != nil || n != 1 {
 		t.Errorf("served diagram: %d arrows, %v", n, err)
+	}
+	for _, p := range store.Plots {
+		img := regexp.MustCompile(`<h3>` + p.Title + `</h3>\s*<p>[^<]*<a href="([^"]+)">` + p.File + `</a></p>\s*<img class="plot" src="([^"]+)"`).FindStringSubmatch(page)
+		if img == nil || img[1] != img[2] || !strings.HasSuffix(img[2], "/"+p.File) {
+			t.Errorf("run page does not show %s:\n%s", p.File, page)
+			continue
+		}
+		if err := xml.Unmarshal([]byte(get(t, srv.URL+img[2], "image/svg+xml")), new(struct {
+			XMLName xml.Name `xml:"svg"`
+		})); err != nil {
+			t.Errorf("served %s: %v", p.File, err)
+		}
+	}
+	if older := get(t, srv.URL+rows[1][2], "text/html"); strings.Contains(older, `class="plot"`) {
+		t.Errorf("a run without plots shows some:\n%s", older)
 	}
 	get(t, srv.URL+"/files/echo/latest/results.edn", "text/plain")
 	for _, bad := range []string{"/run/echo/nope/", "/run/../x/", "/files/../x"} {

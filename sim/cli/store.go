@@ -55,13 +55,17 @@ func failStore(st *store.Run, cfg sim.Config, err error, stderr io.Writer) error
 	return fmt.Errorf("%w (store %s)", err, st.Dir)
 }
 
-// finishStore writes a finished run to its store and names it in rep.
+// finishStore writes a finished run to its store, with its plots of
+// latency and rate (store.Plots), and names it in rep.
 func finishStore(st *store.Run, cfg sim.Config, rep *sim.Report, stderr io.Writer) {
 	if st == nil {
 		return
 	}
 	rep.Store = st.Dir
 	if err := st.Finish(cfg, rep); err != nil {
+		fmt.Fprintf(stderr, "sim: %v\n", err)
+	}
+	if err := st.WritePlots(rep); err != nil {
 		fmt.Fprintf(stderr, "sim: %v\n", err)
 	}
 }

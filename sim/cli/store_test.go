@@ -3,6 +3,7 @@ package cli
 import (
 	"bufio"
 	"encoding/json"
+	"encoding/xml"
 	"os"
 	"path/filepath"
 	"strings"
@@ -14,7 +15,7 @@ import (
 // TestStore: a run with --store writes every file of its directory, and
 // they agree with the report: the verdict in results.edn, the history's
 // lines with the op counts, the journal's messages with net.all.msgs, an
-// arrow of the diagram per message.
+// arrow of the diagram per message; its plots are SVG.
 func TestStore(t *testing.T) {
 	root := t.TempDir()
 	code, out, errOut := run(t, "-w", "broadcast", "--node-count", "3", "--time-limit", "3", "--rate", "20", "--latency", "10",
@@ -119,6 +120,22 @@ func TestStore(t *testing.T) {
 	}
 	if arrows := svgMessages(t, filepath.Join(dir, store.MessagesSVG)); arrows != msgs {
 		t.Errorf("messages.svg has %d arrows for %d messages", arrows, msgs)
+	}
+
+	// The plots: SVG, with a point style per :f and outcome.
+	for _, p := range store.Plots {
+		b, err := os.ReadFile(filepath.Join(dir, p.File))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := xml.Unmarshal(b, new(struct {
+			XMLName xml.Name `xml:"svg"`
+		})); err != nil {
+			t.Errorf("%s: %v", p.File, err)
+		}
+		if p.File != store.LatencyQuantilesSVG && !strings.Contains(string(b), "broadcast ok (") {
+			t.Errorf("%s has no broadcast ok ops", p.File)
+		}
 	}
 }
 

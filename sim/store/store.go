@@ -12,6 +12,9 @@
 //	    history.jsonl   the same, one JSON object a line
 //	    messages.jsonl  the message journal: every message, streamed during the run
 //	    messages.svg    a Lamport diagram of the first messages
+//	    latency-raw.svg, latency-quantiles.svg, rate.svg
+//	                    every operation's latency, ok latencies' quantiles and
+//	                    the operation rate over time (plot.go)
 //	    node-logs/      each node's log, <id>.log (Config.LogDir); the
 //	                    lin-kv checker's porcupine pages for keys that fail
 //
