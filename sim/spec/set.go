@@ -134,8 +134,7 @@ func (s *setSpec) Check(h sim.History) sim.Result {
 
 	var elems []*setElement
 	byValue := map[int64]*setElement{}
-	var finals []int // ok final reads, for the strict check
-	readValues := map[int]map[int64]bool{}
+	strict := newSetStrict()
 	for _, e := range evs {
 		op := h[e.op]
 		switch {
@@ -159,10 +158,7 @@ func (s *setSpec) Check(h sim.History) sim.Result {
 			for _, x := range values {
 				set[x] = true
 			}
-			readValues[e.op] = set
-			if op.Final {
-				finals = append(finals, e.op)
-			}
+			strict.read(v, h, e.op, set, elems, byValue)
 			inv := &setEvent{e.op, op.InvokeEvent, op.Invoke}
 			for _, el := range elems {
 				if set[el.value] {
@@ -208,7 +204,7 @@ func (s *setSpec) Check(h sim.History) sim.Result {
 		v.unknown = true
 		v.stats["unknown"] = fmt.Sprintf("none of %d added values was ever stable or lost (Jepsen's :unknown)", len(elems))
 	}
-	s.strictChecks(v, h, elems, finals, readValues, byValue)
+	strict.finish(v, byValue)
 
 	v.stats["attempt-count"] = len(elems)
 	v.stats["stable-count"] = stable
@@ -219,28 +215,46 @@ func (s *setSpec) Check(h sim.History) sim.Result {
 	return res
 }
 
-// strictChecks adds what set-full does not look at: a value known before
-// the final reads began must be in every ok final read, not only the
-// latest-invoked one ("missing-from-final"), and a read must not return a
-// value never added ("unexpected").
-func (s *setSpec) strictChecks(v *verdict, h sim.History, elems []*setElement, finals []int, reads map[int]map[int64]bool, byValue map[int64]*setElement) {
-	for _, el := range elems {
-		for _, f := range finals {
-			if el.known != nil && el.known.at < h[f].Invoke && !reads[f][el.value] {
-				v.addStrict("missing-from-final", "value %d (added by %s, known at %s) is missing from the final read %s",
-					el.value, describe(h[el.add]), ms(el.known.at), describe(h[f]))
-				break
-			}
+// setStrict is what set-full does not look at, checked as the reads come
+// so that no read's values are kept: a value known before the final reads
+// began must be in every ok final read, not only the latest-invoked one
+// ("missing-from-final"), and a read must not return a value never added
+// ("unexpected").
+type setStrict struct {
+	missed     map[*setElement]bool // reported missing from a final read
+	candidates map[int64]bool       // read before any add of them was seen
+}
+
+func newSetStrict() *setStrict {
+	return &setStrict{missed: map[*setElement]bool{}, candidates: map[int64]bool{}}
+}
+
+// read takes the ok read at history index i, which returned set.
+func (st *setStrict) read(v *verdict, h sim.History, i int, set map[int64]bool, elems []*setElement, byValue map[int64]*setElement) {
+	for x := range set {
+		if byValue[x] == nil {
+			st.candidates[x] = true
 		}
 	}
+	op := h[i]
+	if !op.Final {
+		return
+	}
+	for _, el := range elems {
+		if el.known != nil && el.known.at < op.Invoke && !set[el.value] && !st.missed[el] {
+			st.missed[el] = true
+			v.addStrict("missing-from-final", "value %d (added by %s, known at %s) is missing from the final read %s",
+				el.value, describe(h[el.add]), ms(el.known.at), describe(op))
+		}
+	}
+}
+
+// finish reports the values read that no add ever named.
+func (st *setStrict) finish(v *verdict, byValue map[int64]*setElement) {
 	var unexpected []int64
-	seen := map[int64]bool{}
-	for _, set := range reads {
-		for x := range set {
-			if byValue[x] == nil && !seen[x] {
-				seen[x] = true
-				unexpected = append(unexpected, x)
-			}
+	for x := range st.candidates {
+		if byValue[x] == nil {
+			unexpected = append(unexpected, x)
 		}
 	}
 	slices.Sort(unexpected)
