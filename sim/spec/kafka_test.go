@@ -370,29 +370,6 @@ func TestKafkaLoadGeneratorMix(t *testing.T) {
 	}
 }
 
-func TestKafkaKeyDistribution(t *testing.T) {
-	r := rand.New(rand.NewPCG(3, 4))
-	const n, draws = 10, 200000
-	var hist [n]int
-	for range draws {
-		hist[kafkaExpIndex(r, n)]++
-	}
-	for i := range n {
-		want := draws * math.Pow(2, float64(i)) / (math.Pow(2, n) - 1)
-		if got := float64(hist[i]); math.Abs(got-want) > 5*math.Sqrt(want)+2 {
-			t.Errorf("index %d drawn %v times, want about %.0f", i, got, want)
-		}
-	}
-	if kafkaExpIndex(r, 1) != 0 {
-		t.Fatal("one key")
-	}
-	for range 100 {
-		if i := kafkaExpIndex(r, 2000); i < 0 || i >= 2000 {
-			t.Fatalf("index %d of 2000", i)
-		}
-	}
-}
-
 func TestKafkaKeyCountAndWritesFromConfig(t *testing.T) {
 	r := newKafkaRun(t, sim.Config{KeyCount: 2, MaxWritesPerKey: 3}, 2, 5)
 	load, _ := r.s.Generators(r.test)

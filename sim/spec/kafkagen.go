@@ -2,12 +2,11 @@ package spec
 
 import (
 	"maps"
-	"math"
-	"math/rand/v2"
 	"slices"
 	"strconv"
 	"time"
 
+	"github.com/glomers/glomers/sim/elle"
 	"github.com/glomers/glomers/sim/gen"
 )
 
@@ -49,8 +48,9 @@ func (s *kafkaSpec) Generators(t *gen.Test) (load, final gen.Gen) {
 	conc := max(t.Concurrency, 1)
 	crash := gen.Stagger(kafkaCrashInterval/time.Duration(conc),
 		gen.Repeat(-1, gen.Once(gen.Op{Type: gen.Invoke, F: "crash"})))
-	txns := kafkaTxns{&kafkaTxnCell{cfg: &kafkaTxnConfig{keys: s.keyCount, maxWrites: s.writesPerKey},
-		active: kafkaRange(s.keyCount), next: kafkaOnes(s.keyCount)}}
+	appends := elle.NewAppendTxns(elle.WrTxnsOptions{KeyCount: s.keyCount, MinTxnLength: 1, MaxTxnLength: 1,
+		MaxWritesPerKey: s.writesPerKey})
+	txns := gen.Map(kafkaTxn, elle.Gen(appends.Next, func(m []elle.Mop) any { return m }))
 	load = gen.Any(crash,
 		kafkaPollUnseen{g: kafkaInterleave{kafkaTrack{offsets: s.offsets, g: txns}}})
 	final = gen.TimeLimit(kafkaFinalLimit,
@@ -60,127 +60,21 @@ func (s *kafkaSpec) Generators(t *gen.Test) (load, final gen.Gen) {
 	return load, final
 }
 
-func kafkaRange(n int) []int {
-	r := make([]int, n)
-	for i := range r {
-		r[i] = i
+// kafkaTxn is Jepsen's txn-generator and tag-rw on one of Elle's
+// list-append transactions of one micro-op: a read becomes [:poll], an
+// append [:send k v], the op's :f "poll" or "send", with Jepsen's :keys (the
+// key the transaction touched, a read's too) in Ext["keys"].
+func kafkaTxn(op gen.Op) gen.Op {
+	m := op.Value.([]elle.Mop)[0]
+	mop := kafkaMop{F: "poll"}
+	if m.F == "append" {
+		v, _ := strconv.ParseInt(m.Value, 10, 64) // Elle's appends are 1, 2, 3, ...
+		mop = kafkaMop{F: "send", Key: m.Key, Msg: v}
 	}
-	return r
+	op.F, op.Value, op.Ext = mop.F, []kafkaMop{mop}, map[string]any{"keys": []string{m.Key}}
+	return op
 }
 
-func kafkaOnes(n int) []int {
-	r := make([]int, n)
-	for i := range r {
-		r[i] = 1
-	}
-	return r
-}
-
-// kafkaTxnConfig is what Elle's wr-txns takes.
-type kafkaTxnConfig struct {
-	keys      int // :key-count
-	maxWrites int // :max-writes-per-key
-}
-
-// kafkaTxns is Elle's list-append generator (elle.list-append/gen over
-// append-txns over elle.txn/wr-txns) with :min-txn-length 1 and
-// :max-txn-length 1 and the exponential key distribution, seen through
-// Jepsen's txn-generator and tag-rw: each operation is a [:poll] or a
-// [:send k v], its :f "poll" or "send", with Jepsen's :keys (the key the
-// transaction touched; a read's key too) in Ext["keys"].
-//
-// wr-txns is a lazy sequence: asking the same generator twice yields the
-// same transaction (interleave-subscribes relies on that: after emitting an
-// assign in place of a transaction, it asks for that transaction again).
-// Each cell computes its transaction once, on first use, with the run's
-// random source.
-type kafkaTxns struct{ cell *kafkaTxnCell }
-
-type kafkaTxnCell struct {
-	cfg    *kafkaTxnConfig
-	active []int // the key pool (:active-keys)
-	next   []int // the next value to append to each active key (Elle's state k → v, 1 when absent)
-
-	done bool
-	f    string // "poll" or "send"
-	key  int
-	v    int
-	rest *kafkaTxnCell
-}
-
-// realize draws the cell's transaction, as one step of wr-txns.
-func (c *kafkaTxnCell) realize(r *rand.Rand) {
-	active, next := c.active, c.next
-	for {
-		write := r.IntN(2) == 1 // (rand-nth [:r :w])
-		i := kafkaExpIndex(r, len(active))
-		k := active[i]
-		if !write {
-			c.f, c.key = "poll", k
-			break
-		}
-		v := next[i]
-		if v > c.cfg.maxWrites {
-			// Written too many times: replace the key with a fresh one
-			// and draw again.
-			active = slices.Clone(active)
-			active[i] = slices.Max(active) + 1
-			next = slices.Clone(next)
-			next[i] = 1
-			continue
-		}
-		next = slices.Clone(next)
-		next[i] = v + 1
-		c.f, c.key, c.v = "send", k, v
-		break
-	}
-	c.done = true
-	c.rest = &kafkaTxnCell{cfg: c.cfg, active: active, next: next}
-}
-
-// kafkaExpIndex picks an index into a pool of n keys as Elle's exponential
-// key distribution with base 2 does: index i with probability 2^i/(2^n−1),
-// so the last key is the likeliest.
-func kafkaExpIndex(r *rand.Rand, n int) int {
-	if n <= 1 {
-		return 0
-	}
-	scale := (math.Pow(2, float64(n)) - 1) * 2 // key-dist-scale
-	var i int
-	if math.IsInf(scale, 0) {
-		// Too many keys for floats: the same distribution, from the top.
-		i = n - 1
-		for i > 0 && r.IntN(2) == 0 {
-			i--
-		}
-	} else {
-		i = int(math.Floor(math.Log2(r.Float64()*scale+2) - 1))
-	}
-	return min(max(i, 0), n-1)
-}
-
-func (g kafkaTxns) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool) {
-	c := g.cell
-	if !c.done {
-		c.realize(t.Rand)
-	}
-	p, ok := ctx.SomeFreeProcess()
-	if !ok {
-		return gen.Op{Type: gen.Pending}, g, true
-	}
-	k := kafkaKeyString(c.key)
-	mop := kafkaMop{F: c.f}
-	if c.f == "send" {
-		mop.Key, mop.Msg = k, int64(c.v)
-	}
-	op := gen.Op{Type: gen.Invoke, Process: p, Time: ctx.Time, F: c.f, Value: []kafkaMop{mop},
-		Ext: map[string]any{"keys": []string{k}}}
-	return op, kafkaTxns{c.rest}, true
-}
-
-func (g kafkaTxns) Update(*gen.Test, gen.Context, gen.Op) gen.Gen { return g }
-
-func kafkaKeyString(k int) string { return strconv.Itoa(k) }
 
 // kafkaTrack is Jepsen's track-key-offsets: every ok completion's highest
 // offsets per key go into the shared max-offsets map.
