@@ -1,9 +1,9 @@
 package node
 
 import (
-	"bytes"
 	"encoding/json"
 	"fmt"
+	"github.com/glomers/glomers/internal/wire"
 	"reflect"
 	"slices"
 	"strings"
@@ -99,29 +99,33 @@ func requiredFields(t reflect.Type) []field {
 
 // hasFields reports the first of fields that the JSON object body lacks,
 // or holds null when it may not. Names match members as encoding/json
-// matches them to fields: exactly, or else without regard to case.
+// matches them to fields: exactly, or else without regard to case. body
+// must be valid JSON (Typed has decoded it already), so its members are
+// walked without decoding it again.
 func hasFields(body []byte, fields []field) error {
 	if len(fields) == 0 {
 		return nil
 	}
-	var members map[string]json.RawMessage
-	if err := json.Unmarshal(body, &members); err != nil {
-		return err
-	}
-	for _, f := range fields {
-		val, ok := members[f.name]
-		if !ok {
-			for m, v := range members {
-				if strings.EqualFold(m, f.name) {
-					val, ok = v, true
-					break
-				}
+	vals := make([][]byte, len(fields)) // each field's member, once found
+	exact := make([]bool, len(fields))
+	err := wire.Members(body, func(key, val []byte) {
+		for i, f := range fields {
+			switch {
+			case string(key) == f.name:
+				vals[i], exact[i] = val, true
+			case !exact[i] && strings.EqualFold(string(key), f.name):
+				vals[i] = val
 			}
 		}
+	})
+	if err != nil {
+		return err
+	}
+	for i, f := range fields {
 		switch {
-		case !ok:
+		case vals[i] == nil:
 			return fmt.Errorf("missing %q", f.name)
-		case !f.nullable && string(bytes.TrimSpace(val)) == "null":
+		case !f.nullable && string(vals[i]) == "null":
 			return fmt.Errorf("%q is null", f.name)
 		}
 	}

@@ -47,7 +47,7 @@ func ParseLine(line []byte) (Envelope, Header, error) {
 		return msg, hdr, errors.New("not valid JSON")
 	}
 	var src, dest, body []byte
-	err := members(line, func(key, val []byte) {
+	err := Members(line, func(key, val []byte) {
 		switch string(key) {
 		case "src":
 			src = val
@@ -88,7 +88,7 @@ func ParseHeader(body []byte) (Header, error) {
 func headerOf(body []byte) (Header, error) {
 	var hdr Header
 	var typ, msgID, inReplyTo []byte
-	err := members(body, func(key, val []byte) {
+	err := Members(body, func(key, val []byte) {
 		switch string(key) {
 		case "type":
 			typ = val
@@ -127,7 +127,7 @@ func WithoutKeys(body []byte, keys ...string) []byte {
 	}
 	out := make([]byte, 0, len(body))
 	out = append(out, '{')
-	_ = members(body, func(key, val []byte) {
+	_ = Members(body, func(key, val []byte) {
 		if slices.Contains(keys, string(key)) {
 			return
 		}
@@ -142,9 +142,9 @@ func WithoutKeys(body []byte, keys ...string) []byte {
 	return append(out, '}')
 }
 
-// members calls fn with the key and the raw value of each member of the JSON
+// Members calls fn with the key and the raw value of each member of the JSON
 // object data, which must be valid JSON. Keys with escapes are unescaped.
-func members(data []byte, fn func(key, val []byte)) error {
+func Members(data []byte, fn func(key, val []byte)) error {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return errors.New("not a JSON object")

@@ -264,15 +264,7 @@ func (a *kafkaAnalysis) versionOrders() {
 		last := map[kafkaVal]int{}
 		for idx, off := range o.offsets {
 			vals := o.log[off]
-			slices.SortFunc(vals, func(x, y kafkaVal) int {
-				switch {
-				case x.less(y):
-					return -1
-				case y.less(x):
-					return 1
-				}
-				return 0
-			})
+			slices.SortFunc(vals, kafkaValCmp)
 			if len(vals) > 1 {
 				a.v.add("inconsistent-offsets", "key %s offset %d (index %d) holds messages %v", k, off, idx, vals)
 			}
@@ -293,6 +285,7 @@ func (a *kafkaAnalysis) versionOrders() {
 	}
 }
 
+// kafkaValCmp orders messages as kafkaVal.less does, for sorting.
 func kafkaValCmp(x, y kafkaVal) int {
 	switch {
 	case x.less(y):
