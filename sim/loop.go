@@ -41,6 +41,8 @@ type item struct {
 	timeout time.Duration // itemCall
 
 	th *thread // itemComplete
+
+	key []byte // itemSend: line without message ids, set by take for sorting
 }
 
 // sortKey orders items of one batch canonically: sends by sender,
@@ -59,7 +61,7 @@ func (it *item) less(o *item) int {
 		if c := cmp.Compare(it.dest, o.dest); c != 0 {
 			return c
 		}
-		return bytes.Compare(withoutIDs(it.line), withoutIDs(o.line))
+		return bytes.Compare(it.key, o.key)
 	case itemCall:
 		return cmp.Compare(it.cl.order, o.cl.order)
 	case itemComplete:
@@ -179,7 +181,14 @@ func (mb *mailbox) take() []item {
 	items := mb.items
 	mb.items = nil
 	mb.mu.Unlock()
-	slices.SortStableFunc(items, func(a, b item) int { return a.less(&b) })
+	if len(items) > 1 {
+		for i := range items {
+			if items[i].kind == itemSend {
+				items[i].key = withoutIDs(items[i].line)
+			}
+		}
+		slices.SortStableFunc(items, func(a, b item) int { return a.less(&b) })
+	}
 	return items
 }
 

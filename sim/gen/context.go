@@ -213,7 +213,7 @@ func (c Context) Restrict(keep func(thread int) bool) Context {
 	m := newBitset(c.threads)
 	for t := range c.threads {
 		if keep(t) {
-			m = m.with(t, true)
+			m[t/64] |= 1 << (t % 64) // m is ours: set in place
 		}
 	}
 	return c.restrict(m)

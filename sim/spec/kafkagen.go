@@ -75,7 +75,6 @@ func kafkaTxn(op gen.Op) gen.Op {
 	return op
 }
 
-
 // kafkaTrack is Jepsen's track-key-offsets: every ok completion's highest
 // offsets per key go into the shared max-offsets map.
 type kafkaTrack struct {
