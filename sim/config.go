@@ -195,6 +195,7 @@ type Report struct {
 	Net                 NetStats                      `json:"net"`
 	StableLatenciesMS   map[string]float64            `json:"stable_latencies_ms"`
 	OpLatenciesMS       map[string]map[string]float64 `json:"op_latencies_ms"` // per request type: quantiles "0.5", "0.99", "1" of ok ops
+	OKLatenciesMS       map[string]float64            `json:"ok_latencies_ms"` // the same over every ok op; nil when there is none
 	Anomalies           []Anomaly                     `json:"anomalies"`
 	Strict              []Anomaly                     `json:"strict,omitempty"` // the simulator's stricter checks; in the verdict only with Config.Strict
 	Stats               map[string]any                `json:"stats,omitempty"`

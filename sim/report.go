@@ -67,9 +67,12 @@ func (r *run) report(h History, res Result) *Report {
 	}
 	rep.Net = r.nw.stats(rep.Ops.Invoked)
 	rep.OpLatenciesMS = map[string]map[string]float64{}
+	var all []float64
 	for f, ls := range latencies {
 		rep.OpLatenciesMS[f] = quantiles(ls, "0.5", "0.99", "1")
+		all = append(all, ls...)
 	}
+	rep.OKLatenciesMS = quantiles(all, "0.5", "0.99", "1")
 
 	if rep.Ops.Invoked == 0 {
 		rep.Anomalies = append(rep.Anomalies, Anomaly{Kind: "no-ops", Detail: "no client operation was invoked"})

@@ -189,6 +189,9 @@ func TestServiceLatency(t *testing.T) {
 			t.Fatalf("op %v took %v, want 2 × 100 ms", op.Value, d)
 		}
 	}
+	if q := rep.OKLatenciesMS; q["0.5"] != 200 || q["1"] != 200 {
+		t.Errorf("ok latencies over every op %v, want 200 ms", q)
+	}
 	if got, want := rep.Net.Servers.Msgs, 2*rep.Ops.Invoked; got != want {
 		t.Errorf("service traffic: %d server msgs, want %d (request and reply per op)", got, want)
 	}

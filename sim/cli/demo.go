@@ -4,12 +4,7 @@ import (
 	_ "embed"
 	"fmt"
 	"io"
-	"math"
-	"slices"
 	"strings"
-	"time"
-
-	"github.com/glomers/glomers/sim"
 )
 
 //go:embed challenges.txt
@@ -81,7 +76,10 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 			p50, top = fmt.Sprintf("%.0f", sl["0.5"]), fmt.Sprintf("%.0f", sl["1"])
 		}
 		wall += rep.WallSeconds
-		ok50, ok99 := okLatencies(rep.History)
+		ok50, ok99 := "-", "-"
+		if q := rep.OKLatenciesMS; q != nil {
+			ok50, ok99 = fmt.Sprintf("%.0f", q["0.5"]), fmt.Sprintf("%.0f", q["0.99"])
+		}
 		unavail := "-"
 		if m := rep.AvailabilityByReach["minority"]; m.Invoked > 0 {
 			a := rep.AvailabilityByReach["majority"]
@@ -91,23 +89,4 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 			fmt.Sprintf("%.4f", rep.Availability), fmt.Sprint(rep.Ops.Invoked), ok50, ok99, unavail)
 	}
 	return status
-}
-
-// okLatencies returns the p50 and p99 latency in milliseconds of the
-// history's ok operations, by nearest rank; "-" when there are none.
-func okLatencies(h sim.History) (p50, p99 string) {
-	var ms []float64
-	for _, op := range h {
-		if op.Status == sim.OK {
-			ms = append(ms, float64(op.Complete-op.Invoke)/float64(time.Millisecond))
-		}
-	}
-	if len(ms) == 0 {
-		return "-", "-"
-	}
-	slices.Sort(ms)
-	at := func(q float64) string {
-		return fmt.Sprintf("%.0f", ms[min(len(ms)-1, max(0, int(math.Ceil(q*float64(len(ms))))-1))])
-	}
-	return at(0.5), at(0.99)
 }
