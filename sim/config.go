@@ -65,6 +65,21 @@ type Config struct {
 	// ended. It must not block; a run store (package sim/store) streams the
 	// messages to disk. Nil journals nothing.
 	Journal func(JournalEntry)
+
+	// Record, when set, is told of every event of the history as it
+	// happens, on the loop's goroutine, in history order: each client
+	// operation's invocation and completion (with its completion value,
+	// which the run does not keep) and each nemesis action. It must not
+	// block; a run store streams the history to disk. Nil records nothing.
+	Record func(HistoryEvent)
+}
+
+// HistoryEvent is one event of a run's history, as Config.Record gets it:
+// a client operation's invocation or completion, or a nemesis action.
+type HistoryEvent struct {
+	Op        Op            // the operation, as far as it has happened (Nemesis nil)
+	Completed bool          // whether this is Op's completion
+	Nemesis   *NemesisEvent // a nemesis action; Op is then empty
 }
 
 // JournalEntry is one message of a run, as Config.Journal gets it. Times

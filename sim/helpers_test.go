@@ -50,11 +50,13 @@ func (s *fakeSpec) Invoke(c *Conn, node string, op gen.Op) (gen.Op, error) {
 
 func (s *fakeSpec) Reusable() bool { return s.reusable }
 
-func (s *fakeSpec) Check(h History) Result {
-	if s.check != nil {
-		return s.check(h)
-	}
-	return Result{Valid: true}
+func (s *fakeSpec) Checker() Checker {
+	return WholeHistory(func(h History) Result {
+		if s.check != nil {
+			return s.check(h)
+		}
+		return Result{Valid: true}
+	})
 }
 
 // program makes a test node program of a Builder.

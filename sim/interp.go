@@ -20,7 +20,8 @@ type interp struct {
 	ctx         gen.Context
 	threads     []*thread // client threads, then the nemesis
 	outstanding int
-	ops         History // client operations, in invocation order
+	ops         History // client operations, in invocation order, without their completion values
+	checker     Checker // judges ops as they happen
 	events      int     // client invocations and completions so far
 	nemesis     []NemesisEvent
 }
@@ -33,7 +34,7 @@ func newInterp(r *run, rng *rand.Rand) interp {
 	for _, e := range r.nw.servers {
 		test.Nodes = append(test.Nodes, e.id)
 	}
-	in := interp{r: r, test: test, ctx: gen.NewContext(cfg.Concurrency)}
+	in := interp{r: r, test: test, ctx: gen.NewContext(cfg.Concurrency), checker: cfg.Spec.Checker()}
 	for t := range cfg.Concurrency + 1 {
 		th := &thread{n: t, hist: -1}
 		if t < cfg.Concurrency {
@@ -125,6 +126,8 @@ func (in *interp) dispatch(th *thread, op gen.Op) {
 			Value: op.Value, Invoke: op.Time, InvokeEvent: in.events, Final: op.Final, Ext: op.Ext,
 			Majority: in.r.nw.reachesMajority(th.node)})
 		in.events++
+		in.record(HistoryEvent{Op: in.ops[th.hist]})
+		in.checker.Invoked(in.ops, th.hist)
 		th.jobs <- op
 	}
 }
@@ -151,12 +154,19 @@ func (in *interp) complete(th *thread, done gen.Op) {
 		default:
 			op.Status = Info
 		}
+		in.record(HistoryEvent{Op: *op, Completed: true})
+		in.checker.Completed(in.ops, th.hist)
+		op.Out = nil // the checker and the record have it: a long run keeps no read values
 		th.hist = -1
 	}
 }
 
-// history returns the client operations.
-func (in *interp) history() History { return in.ops }
+// record tells Config.Record of a history event.
+func (in *interp) record(e HistoryEvent) {
+	if in.r.cfg.Record != nil {
+		in.r.cfg.Record(e)
+	}
+}
 
 // stop ends the client threads' goroutines.
 func (in *interp) stop() {

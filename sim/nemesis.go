@@ -129,4 +129,5 @@ func (r *run) setGrudge(shape string, g *grudge) {
 		}
 	}
 	r.in.nemesis = append(r.in.nemesis, ev)
+	r.in.record(HistoryEvent{Nemesis: &ev})
 }

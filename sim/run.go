@@ -203,8 +203,8 @@ func simulate(ctx context.Context, cfg Config, settle func()) (done *run, leaked
 
 // judge checks the finished run's history and makes its report.
 func (r *run) judge() *Report {
-	h := r.in.history()
-	return r.report(h, r.cfg.Spec.Check(h))
+	h := r.in.ops
+	return r.report(h, r.in.checker.Result(h))
 }
 
 // newRun builds the network of a run: servers and services, each with a

@@ -1,6 +1,7 @@
 package sim
 
 import (
+	"cmp"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -44,8 +45,95 @@ type Spec interface {
 	// client (a new c… id) before its next operation.
 	Reusable() bool
 
-	// Check judges a finished history.
-	Check(h History) Result
+	// Checker returns a fresh checker for one run's history.
+	Checker() Checker
+}
+
+// Checker judges a run's history as it happens. A run makes one with
+// Spec.Checker, tells it of every client operation's invocation and
+// completion in history order (Op.InvokeEvent, Op.CompleteEvent) from the
+// loop's goroutine, and asks for its verdict once the run is over.
+//
+// h is the history so far, in invocation order: at Invoked(h, i), h[i] is
+// the last operation and only its invocation is set; at Completed, its
+// completion too. The run keeps the history but not the completion values:
+// once Completed returns, h[i].Out is dropped, so that a long run's reads
+// do not pile up in memory (the run store has streamed them to disk). A
+// checker keeps what it needs of them as it goes; WholeHistory keeps them
+// all, for checkers that need the whole history at once. A checker must not
+// hold on to h itself, which the run reallocates as it grows; indices into
+// it stay valid.
+type Checker interface {
+	// Invoked is told that h[i] was invoked.
+	Invoked(h History, i int)
+	// Completed is told that h[i] completed.
+	Completed(h History, i int)
+	// Result judges the finished history h (without completion values).
+	Result(h History) Result
+}
+
+// WholeHistory is a Checker for check, a function that judges a complete
+// history at once (Elle's, porcupine's, Jepsen's kafka analysis): it keeps
+// every completion value until the run is over and then gives check the
+// history with them.
+func WholeHistory(check func(History) Result) Checker {
+	return &wholeHistory{check: check}
+}
+
+type wholeHistory struct {
+	check func(History) Result
+	outs  []any // completion values by history index
+}
+
+func (w *wholeHistory) Invoked(History, int) {}
+
+func (w *wholeHistory) Completed(h History, i int) {
+	if i >= len(w.outs) {
+		w.outs = append(w.outs, make([]any, i+1-len(w.outs))...)
+	}
+	w.outs[i] = h[i].Out
+}
+
+func (w *wholeHistory) Result(h History) Result {
+	full := slices.Clone(h)
+	for i := range min(len(full), len(w.outs)) {
+		full[i].Out = w.outs[i]
+	}
+	return w.check(full)
+}
+
+// Check replays a finished history h (in invocation order) to c as a run
+// would, event by event, and returns its verdict: at each invocation the
+// checker sees the history up to that operation, without its completion,
+// and each completion value is dropped once the checker has seen it. h is
+// not modified. Tests and tools judge histories with it.
+func Check(c Checker, h History) Result {
+	type event struct {
+		at, op int
+		done   bool
+	}
+	evs := make([]event, 0, 2*len(h))
+	for i, op := range h {
+		evs = append(evs, event{2 * op.InvokeEvent, i, false}, event{2*max(op.CompleteEvent, op.InvokeEvent) + 1, i, true})
+	}
+	slices.SortStableFunc(evs, func(a, b event) int { return cmp.Compare(a.at, b.at) })
+	w := make(History, 0, len(h))
+	for _, e := range evs {
+		if !e.done {
+			if e.op != len(w) {
+				panic(fmt.Sprintf("sim.Check: operation %d is not in invocation order", e.op))
+			}
+			op := h[e.op]
+			op.Out, op.Status, op.Error, op.ErrCode, op.Complete, op.CompleteEvent = nil, OK, "", 0, 0, 0
+			w = append(w, op)
+			c.Invoked(w, len(w)-1)
+			continue
+		}
+		w[e.op] = h[e.op]
+		c.Completed(w, e.op)
+		w[e.op].Out = nil
+	}
+	return c.Result(w)
 }
 
 // Body is a request body: any value that encodes to a JSON object.
@@ -202,8 +290,40 @@ type History []Op
 
 // Anomaly is one reason a history is invalid.
 type Anomaly struct {
-	Kind   string `json:"kind"`   // short name: "lost", "duplicate-id", "G1c", ...
-	Detail string `json:"detail"` // what was seen, for a person
+	Kind   string  `json:"kind"`          // short name: "lost", "duplicate-id", "G1c", ...
+	Detail string  `json:"detail"`        // what was seen, for a person
+	Ops    []OpRef `json:"ops,omitempty"` // the operations involved, in the order Detail names them
+}
+
+// OpRef names one operation of a history where an anomaly involves it:
+// its index, who performed it, where, and when.
+type OpRef struct {
+	Index      int     `json:"index"` // in the history (Op.Index)
+	Process    int     `json:"process"`
+	Node       string  `json:"node"`
+	F          string  `json:"f"`
+	Type       string  `json:"type"` // ok, fail or info
+	InvokeMS   float64 `json:"invoke_ms"`
+	CompleteMS float64 `json:"complete_ms"`
+	Error      string  `json:"error,omitempty"`
+}
+
+// Ref names op for an anomaly.
+func (op Op) Ref() OpRef {
+	return OpRef{Index: op.Index, Process: op.Process, Node: op.Node, F: op.F, Type: op.Status.String(),
+		InvokeMS: durationMS(op.Invoke), CompleteMS: durationMS(op.Complete), Error: op.Error}
+}
+
+func durationMS(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+// String names the operation for a person: process, node, :f, outcome,
+// times and error, e.g. "p3→n1 read ok [12.0ms..15.5ms]".
+func (r OpRef) String() string {
+	s := fmt.Sprintf("p%d→%s %s %s [%.1fms..%.1fms]", r.Process, r.Node, r.F, r.Type, r.InvokeMS, r.CompleteMS)
+	if r.Error != "" {
+		s += " (" + r.Error + ")"
+	}
+	return s
 }
 
 // Result is a checker's verdict.

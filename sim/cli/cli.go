@@ -90,17 +90,10 @@ func Main(args []string, stdout, stderr io.Writer, virtual func(func())) int {
 	if cfg.Bin != "" {
 		fmt.Fprintf(stderr, "sim: nodes are %s, run in real time\n", cfg.Bin)
 	}
-	st, err := openStore(&cfg, opts.store)
+	rep, err := runStored(cfg, opts.store, true, virtual, stderr)
 	if err != nil {
 		return failed(stdout, stderr, asJSON, err)
 	}
-	stop := showProgress(&cfg, stderr)
-	rep, err := runConfig(cfg, virtual)
-	stop()
-	if err != nil {
-		return failed(stdout, stderr, asJSON, failStore(st, cfg, err, stderr))
-	}
-	finishStore(st, cfg, rep, stderr)
 
 	if asJSON {
 		enc := json.NewEncoder(stdout)

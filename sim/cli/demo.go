@@ -36,9 +36,10 @@ func Challenges(list string) []Challenge {
 // msgs-per-op, stable latency (broadcast, g-set), availability,
 // operations, the p50 and p99 latency of ok operations, and the share of
 // operations at nodes that could reach a majority that were unavailable
-// (timed out or refused with 11; "-" without partitions); the wall time
-// of the whole goes to stderr, so that the table is the same on every
-// machine. It returns ExitValid when every run was valid.
+// (timed out or refused with 11; "-" without partitions). Each run goes
+// to the run store as a single run would (store/, when scripts/sim runs
+// the command), its directory and the wall time of the whole to stderr,
+// so that the table is the same on every machine. It returns ExitValid when every run was valid.
 func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 	if list == "" {
 		list = challengesTxt
@@ -54,16 +55,19 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 	var wall float64
 	defer func() { fmt.Fprintf(stderr, "sim demo: %.1f s of wall time\n", wall) }()
 	for _, c := range challenges {
-		cfg, _, err := parse(append([]string{"--seed", "1"}, c.Args...), stderr)
+		cfg, opts, err := parseOptions(append([]string{"--seed", "1"}, c.Args...), stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
 			return ExitUsage
 		}
-		rep, err := runConfig(cfg, virtual)
+		rep, err := runStored(cfg, opts.store, false, virtual, stderr)
 		if err != nil {
 			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
 			status = ExitInvalid
 			continue
+		}
+		if rep.Store != "" {
+			fmt.Fprintf(stderr, "sim demo: %s: %s\n", c.ID, rep.Store)
 		}
 		if !rep.Valid {
 			status = ExitInvalid

@@ -265,7 +265,7 @@ const pageStyle = `<style>
 body{font-family:sans-serif;margin:1.5em;color:#222}
 table{border-collapse:collapse} td,th{padding:3px 8px;border-bottom:1px solid #ddd;text-align:left;vertical-align:top}
 .valid{background:#b7f0b1} .unknown{background:#ffcf87} .invalid{background:#ffa8a8} .incomplete{background:#e4e4e4}
-.verdict{font-weight:bold} .num{text-align:right} .err{color:#a00} code{font-size:90%}
+.ops{margin:4px 0 8px;color:#222;font-size:90%} .verdict{font-weight:bold} .num{text-align:right} .err{color:#a00} code{font-size:90%}
 .diagram{border:1px solid #ccc;max-width:100%;overflow:auto;max-height:80vh}
 .plot{display:block;border:1px solid #eee;max-width:100%;height:auto}
 </style>`
@@ -310,8 +310,8 @@ var runPage = template.Must(template.New("run").Parse(`<!DOCTYPE html>
 </table>{{end}}
 {{with .Report}}
 <h2>Anomalies</h2>
-{{if .Anomalies}}<ul id="anomalies">{{range .Anomalies}}<li class="err"><b>{{.Kind}}</b>: {{.Detail}}</li>{{end}}</ul>{{else}}<p>None.</p>{{end}}
-{{with .Strict}}<h3>The simulator's stricter checks</h3><ul>{{range .}}<li><b>{{.Kind}}</b>: {{.Detail}}</li>{{end}}</ul>{{end}}
+{{if .Anomalies}}<ul id="anomalies">{{range .Anomalies}}<li class="err"><b>{{.Kind}}</b>: {{.Detail}}{{template "ops" .Ops}}</li>{{end}}</ul>{{else}}<p>None.</p>{{end}}
+{{with .Strict}}<h3>The simulator's stricter checks</h3><ul>{{range .}}<li><b>{{.Kind}}</b>: {{.Detail}}{{template "ops" .Ops}}</li>{{end}}</ul>{{end}}
 {{with .Warnings}}<h3>Warnings</h3><ul>{{range .}}<li>{{.}}</li>{{end}}</ul>{{end}}
 {{end}}
 {{if $.SVG}}<h2>Messages</h2>
@@ -326,4 +326,8 @@ var runPage = template.Must(template.New("run").Parse(`<!DOCTYPE html>
 <h2>Files</h2>
 <ul>{{range .Files}}<li><a href="/files/{{$.Run.Dir}}/{{.}}">{{.}}</a></li>{{end}}</ul>
 {{end}}
-</body></html>`))
+</body></html>
+{{define "ops"}}{{with .}}<table class="ops">
+<tr><th class="num">op</th><th>process</th><th>node</th><th>:f</th><th>type</th><th class="num">invoked ms</th><th class="num">completed ms</th><th>error</th></tr>
+{{range .}}<tr><td class="num">{{.Index}}</td><td>{{.Process}}</td><td>{{.Node}}</td><td>{{.F}}</td><td>{{.Type}}</td><td class="num">{{printf "%.1f" .InvokeMS}}</td><td class="num">{{printf "%.1f" .CompleteMS}}</td><td>{{.Error}}</td></tr>
+{{end}}</table>{{end}}{{end}}`))

@@ -15,7 +15,8 @@ import (
 )
 
 // TestViewer: the list shows a valid and an invalid run, newest first, in
-// their colours with their figures; a run's page shows its anomalies and
+// their colours with their figures; a run's page shows its anomalies with
+// the operations involved, and
 // embeds its Lamport diagram and its plots, which the viewer serves; a
 // run without plots shows none.
 func TestViewer(t *testing.T) {
@@ -29,11 +30,11 @@ func TestViewer(t *testing.T) {
 		r.Journal(sim.JournalEntry{Src: "c0", Dest: "n0", Type: "echo", MsgID: 1, Sent: 0, Delivered: 0})
 		rep := &sim.Report{Workload: "echo", Valid: valid, Ops: sim.OpCounts{Invoked: 4, OK: 4}, Availability: 1,
 			Net: sim.NetStats{All: sim.MsgCount{Msgs: 1, MsgsPerOp: 0.25}}, Store: r.Dir}
-		if !valid {
-			rep.Anomalies = []sim.Anomaly{{Kind: "mismatch", Detail: "echoed <something> else"}}
-		}
 		rep.History = sim.History{{F: "echo", Status: sim.OK, Complete: 5 * time.Millisecond},
-			{Index: 1, F: "echo", Status: sim.Fail, Invoke: time.Second, Complete: time.Second + 2*time.Millisecond}}
+			{Index: 1, Process: 3, Node: "n0", F: "echo", Status: sim.Fail, Error: "net-timeout", Invoke: time.Second, Complete: time.Second + 2*time.Millisecond}}
+		if !valid {
+			rep.Anomalies = []sim.Anomaly{{Kind: "mismatch", Detail: "echoed <something> else", Ops: []sim.OpRef{rep.History[1].Ref()}}}
+		}
 		if err := r.Finish(sim.Config{Workload: "echo", NodeCount: 1}, rep); err != nil {
 			t.Fatal(err)
 		}
@@ -62,6 +63,10 @@ func TestViewer(t *testing.T) {
 	svg := regexp.MustCompile(`<object id="lamport" type="image/svg\+xml" data="([^"]+)"`).FindStringSubmatch(page)
 	if svg == nil || !strings.Contains(page, "echoed &lt;something&gt; else") || !strings.Contains(page, "history.txt") {
 		t.Fatalf("run page without its diagram, anomaly or history:\n%s", page)
+	}
+	opRow := `<tr><td class="num">1</td><td>3</td><td>n0</td><td>echo</td><td>fail</td><td class="num">1000.0</td><td class="num">1002.0</td><td>net-timeout</td></tr>`
+	if !strings.Contains(page, opRow) {
+		t.Errorf("run page does not list the anomaly's operation as %s:\n%s", opRow, page)
 	}
 	if n, err := store.DiagramArrows(strings.NewReader(get(t, srv.URL+svg[1], "image/svg+xml"))); err != nil || n != 1 {
 		t.Errorf("served diagram: %d arrows, %v", n, err)

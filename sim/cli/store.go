@@ -22,7 +22,7 @@ func defaultStore() string {
 }
 
 // openStore creates the run's directory under root (nil for no root) and
-// points cfg at it: the journal, and the node logs unless --log-dir put
+// points cfg at it: the journal, the history, and the node logs unless --log-dir put
 // them elsewhere (the spec is made again, since lin-kv's checker writes
 // its pictures beside the logs).
 func openStore(cfg *sim.Config, root string) (*store.Run, error) {
@@ -33,7 +33,7 @@ func openStore(cfg *sim.Config, root string) (*store.Run, error) {
 	if err != nil {
 		return nil, err
 	}
-	cfg.Journal = st.Journal
+	cfg.Journal, cfg.Record = st.Journal, st.Record
 	if cfg.LogDir == "" {
 		cfg.LogDir = st.NodeLogDir()
 		if cfg.Spec, err = spec.New(cfg.Workload, cfg.WithDefaults()); err != nil {
@@ -41,6 +41,27 @@ func openStore(cfg *sim.Config, root string) (*store.Run, error) {
 		}
 	}
 	return st, nil
+}
+
+// runStored runs cfg and writes it to a run store under root (none when
+// root is empty), with a progress line on stderr when progress is set.
+// The error of a run that could not happen names its store.
+func runStored(cfg sim.Config, root string, progress bool, virtual func(func()), stderr io.Writer) (*sim.Report, error) {
+	st, err := openStore(&cfg, root)
+	if err != nil {
+		return nil, err
+	}
+	stop := func() {}
+	if progress {
+		stop = showProgress(&cfg, stderr)
+	}
+	rep, err := runConfig(cfg, virtual)
+	stop()
+	if err != nil {
+		return nil, failStore(st, cfg, err, stderr)
+	}
+	finishStore(st, cfg, rep, stderr)
+	return rep, nil
 }
 
 // failStore records in the store a run that could not happen, and returns

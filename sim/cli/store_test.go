@@ -83,11 +83,25 @@ func TestStore(t *testing.T) {
 	if count[":invoke"] != rep.Ops.Invoked || count[":ok"] != rep.Ops.OK || count[":fail"] != rep.Ops.Fail || count[":info"] != rep.Ops.Info {
 		t.Errorf("history.txt counts %v, report %+v", count, rep.Ops)
 	}
-	n := 0
+	// history.jsonl: the same events, numbered in order, with what every
+	// ok read returned (which the run itself no longer keeps).
+	n, index := 0, 0
 	lines(t, filepath.Join(dir, store.HistoryJSONL), func(l string) {
-		var e struct{ Process any }
+		var e struct {
+			Index   int
+			Type, F string
+			Process any
+			Value   any
+		}
 		if err := json.Unmarshal([]byte(l), &e); err != nil {
 			t.Errorf("history.jsonl: %v", err)
+		}
+		if e.Index != index {
+			t.Errorf("history.jsonl line %d has index %d", index, e.Index)
+		}
+		index++
+		if _, isList := e.Value.([]any); e.Type == "ok" && e.F == "read" && !isList {
+			t.Errorf("ok read without the values it read: %s", l)
 		}
 		if e.Process != "nemesis" {
 			n++

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"slices"
+	"strings"
 	"time"
 
 	"github.com/glomers/glomers/sim"
@@ -48,8 +49,35 @@ func (v *verdict) record(list *[]sim.Anomaly, kind, format string, args ...any) 
 	}
 	v.counts[kind]++
 	if v.counts[kind] <= maxPerKind {
-		*list = append(*list, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+		*list = append(*list, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...), Ops: opRefs(args)})
 	}
+}
+
+// opList is operations an anomaly names together; it prints them
+// separated by semicolons.
+type opList []sim.OpRef
+
+func (l opList) String() string {
+	s := make([]string, len(l))
+	for i, r := range l {
+		s[i] = r.String()
+	}
+	return strings.Join(s, "; ")
+}
+
+// opRefs gathers the operations among an anomaly's arguments (describe's
+// results, alone or in lists).
+func opRefs(args []any) []sim.OpRef {
+	var ops []sim.OpRef
+	for _, a := range args {
+		switch a := a.(type) {
+		case sim.OpRef:
+			ops = append(ops, a)
+		case opList:
+			ops = append(ops, a...)
+		}
+	}
+	return ops
 }
 
 // result is the verdict: valid when no anomaly of Maelstrom's was
@@ -69,14 +97,9 @@ func (v *verdict) result() sim.Result {
 	return sim.Result{Valid: ok && !v.unknown, Unknown: ok && v.unknown, Anomalies: v.anomalies, Strict: v.strict, Stats: v.stats}
 }
 
-// describe names an operation for a person: process, node, :f, outcome and times.
-func describe(op sim.Op) string {
-	s := fmt.Sprintf("p%d→%s %s %s [%s..%s]", op.Process, op.Node, op.F, op.Status, ms(op.Invoke), ms(op.Complete))
-	if op.Error != "" {
-		s += " (" + op.Error + ")"
-	}
-	return s
-}
+// describe names an operation in an anomaly: it prints as "p3→n1 read ok
+// [12.0ms..15.5ms]", and the verdict lists it among the anomaly's Ops.
+func describe(op sim.Op) sim.OpRef { return op.Ref() }
 
 // ms formats a duration as milliseconds.
 func ms(d time.Duration) string {

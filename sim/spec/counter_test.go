@@ -84,7 +84,9 @@ func TestCounterCheck(t *testing.T) {
 		{"stale non-final read is fine", sim.History{cadd(0, 2, sim.OK, 0, 1), cread(1, 0, 2, 3), final(cread(0, 2, 10, 11))}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantKinds(t, (&counterSpec{negative: true}).Check(tt.h), tt.want...) })
+		t.Run(tt.name, func(t *testing.T) {
+			wantKinds(t, sim.Check((&counterSpec{negative: true}).Checker(), tt.h), tt.want...)
+		})
 	}
 }
 
@@ -92,7 +94,7 @@ func TestCounterNonFinalSanityStat(t *testing.T) {
 	// The read completing at 3 ms can only see the add of 2 (invoked at
 	// 0); 7 is out of bounds. The one at 30 ms may see both.
 	h := sim.History{cadd(0, 2, sim.OK, 0, 1), cread(1, 7, 2, 3), cadd(0, 5, sim.OK, 20, 21), cread(1, 7, 25, 30), final(cread(0, 7, 40, 41))}
-	r := (&counterSpec{}).Check(h)
+	r := sim.Check((&counterSpec{}).Checker(), h)
 	wantKinds(t, r)
 	if r.Stats["nonfinal-reads-out-of-bounds"] != 1 || r.Stats["nonfinal-read-count"] != 2 {
 		t.Fatalf("stats %v", r.Stats)

@@ -40,27 +40,38 @@ func (echoSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {
 // Reusable implements sim.Spec: Maelstrom's echo client is not.
 func (echoSpec) Reusable() bool { return false }
 
-// Check implements sim.Spec: every completion must carry the echo of its
+// Checker implements sim.Spec: every completion must carry the echo of its
 // invocation. Like Maelstrom's checker, which compares each completion's
 // :echo with the invocation's value, an echo that failed or timed out
 // counts against the run too ("unanswered").
-func (echoSpec) Check(h sim.History) sim.Result {
-	v := newVerdict()
-	for _, op := range h {
-		if op.F != "echo" {
-			continue
-		}
-		if op.Status != sim.OK {
-			v.add("unanswered", "%s got no echo", describe(op))
-			continue
-		}
-		want, _ := json.Marshal(op.Value)
-		raw, _ := op.Out.(json.RawMessage)
-		got, err := canonical(raw)
-		if err != nil || got != string(want) {
-			v.add("wrong-echo", "%s: sent %s, got back %.200s", describe(op), want, raw)
-		}
+func (echoSpec) Checker() sim.Checker { return &echoChecker{v: newVerdict()} }
+
+// echoChecker judges each echo as it completes.
+type echoChecker struct{ v *verdict }
+
+// Invoked implements sim.Checker.
+func (*echoChecker) Invoked(sim.History, int) {}
+
+// Completed implements sim.Checker.
+func (c *echoChecker) Completed(h sim.History, i int) {
+	op := h[i]
+	if op.F != "echo" {
+		return
 	}
-	v.stats["echo-count"] = len(h)
-	return v.result()
+	if op.Status != sim.OK {
+		c.v.add("unanswered", "%s got no echo", describe(op))
+		return
+	}
+	want, _ := json.Marshal(op.Value)
+	raw, _ := op.Out.(json.RawMessage)
+	got, err := canonical(raw)
+	if err != nil || got != string(want) {
+		c.v.add("wrong-echo", "%s: sent %s, got back %.200s", describe(op), want, raw)
+	}
+}
+
+// Result implements sim.Checker.
+func (c *echoChecker) Result(h sim.History) sim.Result {
+	c.v.stats["echo-count"] = len(h)
+	return c.v.result()
 }

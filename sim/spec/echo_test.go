@@ -44,6 +44,6 @@ func TestEchoCheck(t *testing.T) {
 		{"timed out", sim.History{echo("", sim.Info)}, []string{"unanswered"}},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantKinds(t, echoSpec{}.Check(tt.h), tt.want...) })
+		t.Run(tt.name, func(t *testing.T) { wantKinds(t, sim.Check(echoSpec{}.Checker(), tt.h), tt.want...) })
 	}
 }

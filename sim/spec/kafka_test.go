@@ -364,7 +364,7 @@ func TestKafkaLoadGeneratorMix(t *testing.T) {
 		t.Errorf("no assign of more than one key")
 	}
 
-	res := r.s.Check(r.h)
+	res := sim.Check(r.s.Checker(), r.h)
 	if len(res.Strict) > 0 {
 		t.Errorf("strict anomalies against a healthy log: %v", res.Strict)
 	}
@@ -402,7 +402,7 @@ func TestKafkaWholeRunAgainstAHealthyLog(t *testing.T) {
 	r := newKafkaRun(t, sim.Config{}, conc, 2)
 	r.f.pollMax = 1
 	r.run(r.maelstrom(50, 60*time.Second, 10*time.Second))
-	res := r.s.Check(r.h)
+	res := sim.Check(r.s.Checker(), r.h)
 	if !res.Valid || res.Unknown || len(res.Anomalies) > 0 || len(res.Strict) > 0 {
 		t.Fatalf("valid=%v unknown=%v anomalies %v strict %v", res.Valid, res.Unknown, res.Anomalies, res.Strict)
 	}
@@ -506,7 +506,7 @@ func TestKafkaFinalPhaseIsClippedAt10s(t *testing.T) {
 	if first < 0 || last-first > kafkaFinalLimit || last-first < kafkaFinalLimit-time.Second {
 		t.Fatalf("final ops from %v to %v, want 10 s", first, last)
 	}
-	res := r.s.Check(r.h)
+	res := sim.Check(r.s.Checker(), r.h)
 	if res.Valid || !slices.Contains(res.Kinds(), "unseen") {
 		t.Fatalf("valid=%v kinds %v", res.Valid, res.Kinds())
 	}

@@ -56,7 +56,7 @@ func kcheck(t *testing.T, h ...sim.Op) sim.Result {
 	for i := range h {
 		h[i].Index = i
 	}
-	return newKafkaSpec(sim.Config{}).Check(h)
+	return sim.Check(newKafkaSpec(sim.Config{}).Checker(), h)
 }
 
 // kwant fails unless the result has exactly the wanted kinds of

@@ -368,7 +368,7 @@ func TestLinKVCheck(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			s := mustLinKV(t, sim.Config{NodeCount: 1, Concurrency: 2, LogDir: t.TempDir()})
-			r := s.Check(tt.h)
+			r := sim.Check(s.Checker(), tt.h)
 			wantKinds(t, r, tt.want...)
 			if got := r.StrictKinds(); !slices.Equal(got, tt.strict) {
 				t.Fatalf("strict kinds %v, want %v:\n%s", got, tt.strict, dump(r))
@@ -389,7 +389,7 @@ func TestLinKVCheck(t *testing.T) {
 
 func TestLinKVCheckNamesKeyAndOps(t *testing.T) {
 	s := mustLinKV(t, sim.Config{NodeCount: 1, Concurrency: 2, LogDir: t.TempDir()})
-	r := s.Check(history(
+	r := sim.Check(s.Checker(), history(
 		kvW(0, 1, sim.OK, 0, 10), kvR(1, "1", sim.OK, 20, 30),
 		onKey(7, kvW(2, 1, sim.OK, 0, 10)), onKey(7, kvR(3, "2", sim.OK, 20, 30)),
 	))
@@ -412,7 +412,7 @@ func TestLinKVVisualisationInTempDir(t *testing.T) {
 	h := history(kvW(0, 1, sim.OK, 0, 10), kvR(1, "2", sim.OK, 20, 30))
 	var paths []string
 	for range 2 {
-		r := s.Check(h)
+		r := sim.Check(s.Checker(), h)
 		wantKinds(t, r, "nonlinearizable")
 		d := r.Anomalies[0].Detail
 		path := d[strings.LastIndex(d, " ")+1:]
@@ -441,7 +441,7 @@ func TestLinKVCheckTimeoutIsUnknown(t *testing.T) {
 		ops = append(ops, kvW(i, int64(i%5), sim.OK, i, 100+i))
 	}
 	ops = append(ops, kvR(99, "7", sim.OK, 30, 200), onKey(1, kvW(0, 1, sim.OK, 0, 10)))
-	r := s.Check(history(ops...))
+	r := sim.Check(s.Checker(), history(ops...))
 	if r.Valid || !r.Unknown || len(r.Anomalies) > 0 {
 		t.Fatalf("valid %v unknown %v, want unknown:\n%s", r.Valid, r.Unknown, dump(r))
 	}

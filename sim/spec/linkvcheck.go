@@ -90,7 +90,7 @@ func linKVModel(h sim.History) porcupine.Model {
 		DescribeState: func(state any) string { return state.(string) },
 		DescribeOperationMetadata: func(meta any) string {
 			if i, ok := meta.(int); ok && i >= 0 && i < len(h) {
-				return describe(h[i])
+				return describe(h[i]).String()
 			}
 			return ""
 		},
@@ -106,14 +106,17 @@ type linKVKey struct {
 	nullers []int // ok null reads after a completed write or cas (indices in h)
 }
 
-// Check implements sim.Spec: every key's history must be linearizable.
+// Checker implements sim.Spec: porcupine needs each key's whole history.
+func (s *linKVSpec) Checker() sim.Checker { return sim.WholeHistory(s.check) }
+
+// check judges a whole lin-kv history: every key's must be linearizable.
 // Keys are checked in parallel, each within keyTimeout; a key whose search
 // runs out of time makes the run unknown (stats "unknown-keys") unless
 // another is not linearizable. Each key that is not linearizable is one
 // "nonlinearizable" anomaly naming the operations no linearization
 // reaches and the HTML file where porcupine draws its history and
 // longest partial linearizations.
-func (s *linKVSpec) Check(h sim.History) sim.Result {
+func (s *linKVSpec) check(h sim.History) sim.Result {
 	v := newVerdict()
 	byKey := map[int64]*linKVKey{}
 	var ok, fail, info int

@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"cmp"
 	"encoding/json"
 	"fmt"
 	"slices"
@@ -117,64 +116,80 @@ type setEvent struct {
 	at    time.Duration
 }
 
-// Check implements sim.Spec with Jepsen's set-full checker as Maelstrom
+// Checker implements sim.Spec with Jepsen's set-full checker as Maelstrom
 // runs it (not linearizable), and the simulator's stricter checks apart;
-// see the package comment.
-func (s *setSpec) Check(h sim.History) sim.Result {
-	v := newVerdict()
-	type ev struct {
-		index, op int
-		invoke    bool
-	}
-	var evs []ev
-	for i, op := range h {
-		evs = append(evs, ev{op.InvokeEvent, i, true}, ev{op.CompleteEvent, i, false})
-	}
-	slices.SortFunc(evs, func(a, b ev) int { return cmp.Compare(a.index, b.index) })
+// see the package comment. It reads each read's values as the read
+// completes and keeps none of them.
+func (s *setSpec) Checker() sim.Checker {
+	return &setChecker{v: s.v, verdict: newVerdict(), byValue: map[int64]*setElement{}, strict: newSetStrict()}
+}
 
-	var elems []*setElement
-	byValue := map[int64]*setElement{}
-	strict := newSetStrict()
-	for _, e := range evs {
-		op := h[e.op]
-		switch {
-		case op.F == s.v.addType && e.invoke:
-			val, _ := op.Value.(int64)
-			el := &setElement{value: val, add: e.op}
-			if old := byValue[val]; old != nil {
-				*old = *el
-				continue
-			}
-			byValue[val] = el
-			elems = append(elems, el)
-		case op.F == s.v.addType && op.Status == sim.OK:
-			val, _ := op.Value.(int64)
-			if el := byValue[val]; el != nil && el.known == nil {
-				el.known = &setEvent{e.op, op.CompleteEvent, op.Complete}
-			}
-		case op.F == "read" && !e.invoke && op.Status == sim.OK:
-			values, _ := op.Out.([]int64)
-			set := make(map[int64]bool, len(values))
-			for _, x := range values {
-				set[x] = true
-			}
-			strict.read(v, h, e.op, set, elems, byValue)
-			inv := &setEvent{e.op, op.InvokeEvent, op.Invoke}
-			for _, el := range elems {
-				if set[el.value] {
-					if el.known == nil {
-						el.known = &setEvent{e.op, op.CompleteEvent, op.Complete}
-					}
-					if el.lastPresent == nil || el.lastPresent.index < inv.index {
-						el.lastPresent = inv
-					}
-				} else if el.lastAbsent == nil || el.lastAbsent.index < inv.index {
-					el.lastAbsent = inv
+// setChecker is set-full's state as it walks the history.
+type setChecker struct {
+	v       setVariant
+	verdict *verdict
+	elems   []*setElement // in order of their additions' invocations
+	byValue map[int64]*setElement
+	strict  *setStrict
+}
+
+// Invoked implements sim.Checker: an addition makes its value known to
+// set-full (a second addition of a value starts it afresh).
+func (c *setChecker) Invoked(h sim.History, i int) {
+	op := h[i]
+	if op.F != c.v.addType {
+		return
+	}
+	val, _ := op.Value.(int64)
+	el := &setElement{value: val, add: i}
+	if old := c.byValue[val]; old != nil {
+		*old = *el
+		return
+	}
+	c.byValue[val] = el
+	c.elems = append(c.elems, el)
+}
+
+// Completed implements sim.Checker: an ok addition makes its value known
+// (if no read showed it before); an ok read updates, for every value,
+// the last read that did or did not contain it.
+func (c *setChecker) Completed(h sim.History, i int) {
+	op := h[i]
+	switch {
+	case op.Status != sim.OK:
+	case op.F == c.v.addType:
+		val, _ := op.Value.(int64)
+		if el := c.byValue[val]; el != nil && el.known == nil {
+			el.known = &setEvent{i, op.CompleteEvent, op.Complete}
+		}
+	case op.F == "read":
+		values, _ := op.Out.([]int64)
+		set := make(map[int64]bool, len(values))
+		for _, x := range values {
+			set[x] = true
+		}
+		c.strict.read(c.verdict, h, i, set, c.elems, c.byValue)
+		inv := &setEvent{i, op.InvokeEvent, op.Invoke}
+		for _, el := range c.elems {
+			if set[el.value] {
+				if el.known == nil {
+					el.known = &setEvent{i, op.CompleteEvent, op.Complete}
 				}
+				if el.lastPresent == nil || el.lastPresent.index < inv.index {
+					el.lastPresent = inv
+				}
+			} else if el.lastAbsent == nil || el.lastAbsent.index < inv.index {
+				el.lastAbsent = inv
 			}
 		}
 	}
+}
 
+// Result implements sim.Checker: each value is stable (its last read
+// contained it), lost (known, then absent from the reads after every read
+// that showed it) or never read.
+func (c *setChecker) Result(h sim.History) sim.Result {
+	v, elems := c.verdict, c.elems
 	idx := func(e *setEvent) int {
 		if e == nil {
 			return -1
@@ -204,7 +219,7 @@ func (s *setSpec) Check(h sim.History) sim.Result {
 		v.unknown = true
 		v.stats["unknown"] = fmt.Sprintf("none of %d added values was ever stable or lost (Jepsen's :unknown)", len(elems))
 	}
-	strict.finish(v, byValue)
+	c.strict.finish(v, c.byValue)
 
 	v.stats["attempt-count"] = len(elems)
 	v.stats["stable-count"] = stable
@@ -264,8 +279,9 @@ func (st *setStrict) finish(v *verdict, byValue map[int64]*setElement) {
 	v.stats["unexpected-count"] = len(unexpected)
 }
 
-// seenBy names the read of an event, or says there was none.
-func seenBy(h sim.History, e *setEvent) string {
+// seenBy names the read of an event (a sim.OpRef, which the anomaly lists
+// among its Ops), or says there was none.
+func seenBy(h sim.History, e *setEvent) any {
 	if e == nil {
 		return "no read"
 	}

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"slices"
 	"testing"
 
@@ -67,7 +68,7 @@ func TestBroadcastCheck(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			r := s.Check(history(tt.h...))
+			r := sim.Check(s.Checker(), history(tt.h...))
 			wantKinds(t, r, tt.want...)
 			if got := r.StrictKinds(); !slices.Equal(got, tt.strict) {
 				t.Errorf("strict kinds %v, want %v", got, tt.strict)
@@ -75,7 +76,7 @@ func TestBroadcastCheck(t *testing.T) {
 		})
 	}
 	// Nothing stable and nothing lost: Jepsen's :unknown, not valid.
-	r := s.Check(history(bcast(0, 0, sim.Info, 0, 5000), final(bread(0, vals(), 6000, 6001))))
+	r := sim.Check(s.Checker(), history(bcast(0, 0, sim.Info, 0, 5000), final(bread(0, vals(), 6000, 6001))))
 	if r.Valid || !r.Unknown {
 		t.Errorf("nothing ever stable: valid=%v unknown=%v, want unknown", r.Valid, r.Unknown)
 	}
@@ -94,7 +95,7 @@ func TestBroadcastStableLatency(t *testing.T) {
 		final(bread(0, vals(0, 1), 200, 201)),
 	)
 	s, _ := New("broadcast", sim.Config{})
-	r := s.Check(h)
+	r := sim.Check(s.Checker(), h)
 	wantKinds(t, r)
 	if r.StableLatencies["0"] != 0 || r.StableLatencies["1"] != 40 || r.StableLatencies["0.5"] != 40 {
 		t.Fatalf("stable latencies %v, want 0 and 40 ms", r.StableLatencies)
@@ -108,8 +109,18 @@ func TestGSetCheck(t *testing.T) {
 	add := func(x int64, st sim.Status) sim.Op { return op(0, "add", x, x, st, 0, 10) }
 	read := func(v []int64) sim.Op { return op(1, "read", nil, v, sim.OK, 100, 101) }
 	s, _ := New("g-set", sim.Config{})
-	wantKinds(t, s.Check(history(add(0, sim.OK), add(1, sim.OK), read(vals(1, 0)))))
-	wantKinds(t, s.Check(history(add(0, sim.OK), add(1, sim.OK), read(vals(1)))), "lost")
+	wantKinds(t, sim.Check(s.Checker(), history(add(0, sim.OK), add(1, sim.OK), read(vals(1, 0)))))
+	r := sim.Check(s.Checker(), history(add(0, sim.OK), add(1, sim.OK), read(vals(1))))
+	wantKinds(t, r, "lost")
+	// The anomaly names its operations: the add of 0 (history index 0) and
+	// the read that lacks it (2); no read ever showed it.
+	var got []string
+	for _, o := range r.Anomalies[0].Ops {
+		got = append(got, fmt.Sprintf("%d %s %s", o.Index, o.F, o.Type))
+	}
+	if want := []string{"0 add ok", "2 read ok"}; !slices.Equal(got, want) {
+		t.Errorf("lost anomaly's ops %v, want %v (%s)", got, want, r.Anomalies[0].Detail)
+	}
 }
 
 // Maelstrom's set generators: a uniform mix of adds of 0, 1, 2, … (one

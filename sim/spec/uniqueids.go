@@ -2,7 +2,6 @@ package spec
 
 import (
 	"encoding/json"
-	"strings"
 
 	"github.com/glomers/glomers/sim"
 	"github.com/glomers/glomers/sim/gen"
@@ -40,30 +39,44 @@ func (uniqueIDsSpec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error)
 // Reusable implements sim.Spec: Maelstrom's unique-ids client is.
 func (uniqueIDsSpec) Reusable() bool { return true }
 
-// Check implements sim.Spec, as Jepsen's unique-ids checker: ids of
+// Checker implements sim.Spec, as Jepsen's unique-ids checker: ids of
 // acknowledged generates are compared as canonical JSON, so 1 and "1" are
 // two ids and 2^62 and 2^62+1 stay apart; any id seen twice is a
 // "duplicate-id" naming the ops.
-func (uniqueIDsSpec) Check(h sim.History) sim.Result {
-	v := newVerdict()
-	owners := map[string][]int{} // canonical id → indices of the ops that got it
-	var order []string           // ids in order of first appearance, for stable reports
-	attempted, acked := 0, 0
-	for i, op := range h {
-		if op.F != "generate" {
-			continue
-		}
-		attempted++
-		if op.Status != sim.OK {
-			continue
-		}
-		acked++
-		id, _ := op.Out.(string)
-		if owners[id] == nil {
-			order = append(order, id)
-		}
-		owners[id] = append(owners[id], i)
+func (uniqueIDsSpec) Checker() sim.Checker { return &uniqueIDsChecker{owners: map[string][]int{}} }
+
+// uniqueIDsChecker collects who got each id as the generates complete.
+type uniqueIDsChecker struct {
+	owners           map[string][]int // canonical id → indices of the ops that got it
+	order            []string         // ids in order of first appearance, for stable reports
+	attempted, acked int
+}
+
+// Invoked implements sim.Checker.
+func (*uniqueIDsChecker) Invoked(sim.History, int) {}
+
+// Completed implements sim.Checker.
+func (c *uniqueIDsChecker) Completed(h sim.History, i int) {
+	op := h[i]
+	if op.F != "generate" {
+		return
 	}
+	c.attempted++
+	if op.Status != sim.OK {
+		return
+	}
+	c.acked++
+	id, _ := op.Out.(string)
+	if c.owners[id] == nil {
+		c.order = append(c.order, id)
+	}
+	c.owners[id] = append(c.owners[id], i)
+}
+
+// Result implements sim.Checker.
+func (c *uniqueIDsChecker) Result(h sim.History) sim.Result {
+	v := newVerdict()
+	owners, order, attempted, acked := c.owners, c.order, c.attempted, c.acked
 	dups := 0
 	for _, id := range order {
 		ops := owners[id]
@@ -71,11 +84,11 @@ func (uniqueIDsSpec) Check(h sim.History) sim.Result {
 			continue
 		}
 		dups++
-		var who []string
+		var who opList
 		for _, i := range ops {
 			who = append(who, describe(h[i]))
 		}
-		v.add("duplicate-id", "id %.200s handed out %d times: %s", id, len(ops), strings.Join(who, "; "))
+		v.add("duplicate-id", "id %.200s handed out %d times: %s", id, len(ops), who)
 	}
 	v.stats["attempted-count"] = attempted
 	v.stats["acknowledged-count"] = acked

@@ -33,7 +33,7 @@ func TestUniqueIDsCheck(t *testing.T) {
 		{"failed ops ignored", sim.History{gen(0, `5`, sim.OK), gen(1, ``, sim.Fail), gen(2, ``, sim.Info)}, nil},
 	}
 	for _, tt := range tests {
-		t.Run(tt.name, func(t *testing.T) { wantKinds(t, uniqueIDsSpec{}.Check(tt.h), tt.want...) })
+		t.Run(tt.name, func(t *testing.T) { wantKinds(t, sim.Check(uniqueIDsSpec{}.Checker(), tt.h), tt.want...) })
 	}
 }
 
@@ -42,7 +42,7 @@ func TestUniqueIDsNamesTheDuplicate(t *testing.T) {
 		op(0, "generate", nil, `"n1-5"`, sim.OK, 0, 1),
 		op(3, "generate", nil, `"n1-5"`, sim.OK, 2, 3),
 	}
-	r := uniqueIDsSpec{}.Check(h)
+	r := sim.Check(uniqueIDsSpec{}.Checker(), h)
 	if len(r.Anomalies) != 1 || !strings.Contains(r.Anomalies[0].Detail, `"n1-5"`) || !strings.Contains(r.Anomalies[0].Detail, "p3") {
 		t.Fatalf("anomalies %+v", r.Anomalies)
 	}

@@ -19,8 +19,9 @@
 //	                    lin-kv checker's porcupine pages for keys that fail
 //
 // A run is Created before it starts, journals its messages through
-// Run.Journal (Config.Journal) as the loop routes them, and is Finished
-// with its report, or Failed with the reason it could not run.
+// Run.Journal (Config.Journal) and records its history through Run.Record
+// (Config.Record) as they happen, so that neither piles up in memory, and
+// is Finished with its report, or Failed with the reason it could not run.
 package store
 
 import (
@@ -56,10 +57,45 @@ const (
 type Run struct {
 	Dir string // <root>/<workload>/<time>
 
-	journal *os.File
-	w       *bufio.Writer
-	err     error // the journal's first write error
-	n       int   // messages journaled
+	journal, txt, jsonl *stream // messages.jsonl, history.txt, history.jsonl
+	events              int     // history events recorded
+}
+
+// stream is a file of the run written line by line while it happens; it
+// keeps its first error.
+type stream struct {
+	name string
+	f    *os.File
+	w    *bufio.Writer
+	err  error
+}
+
+func openStream(dir, name string) (*stream, error) {
+	f, err := os.Create(filepath.Join(dir, name))
+	if err != nil {
+		return nil, fmt.Errorf("store: %w", err)
+	}
+	return &stream{name: name, f: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
+}
+
+// put writes with write unless an earlier write failed.
+func (s *stream) put(write func(*bufio.Writer) error) {
+	if s.err == nil {
+		s.err = write(s.w)
+	}
+}
+
+// close flushes and closes the stream, and reports its first error.
+func (s *stream) close() error {
+	if s.f == nil {
+		return nil
+	}
+	err := errors.Join(s.err, s.w.Flush(), s.f.Close())
+	s.f = nil
+	if err != nil {
+		return fmt.Errorf("store: %s: %w", s.name, err)
+	}
+	return nil
 }
 
 // Create makes the directory of a run of workload starting at start under
@@ -94,11 +130,18 @@ func Create(root, workload string, start time.Time) (*Run, error) {
 	if err := relink(filepath.Join(root, Latest), filepath.Join(workload, name)); err != nil {
 		return nil, err
 	}
-	f, err := os.Create(filepath.Join(dir, MessagesFile))
-	if err != nil {
-		return nil, fmt.Errorf("store: %w", err)
+	r := &Run{Dir: dir}
+	var err error
+	for _, s := range []struct {
+		to   **stream
+		name string
+	}{{&r.journal, MessagesFile}, {&r.txt, HistoryTxt}, {&r.jsonl, HistoryJSONL}} {
+		if *s.to, err = openStream(dir, s.name); err != nil {
+			r.closeStreams()
+			return nil, err
+		}
 	}
-	return &Run{Dir: dir, journal: f, w: bufio.NewWriterSize(f, 1<<16)}, nil
+	return r, nil
 }
 
 // relink points the symbolic link at path to target, replacing it at once.
@@ -138,45 +181,51 @@ func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond)
 // Journal appends one message to messages.jsonl. It is Config.Journal: the
 // run's loop calls it, one message at a time.
 func (r *Run) Journal(e sim.JournalEntry) {
-	if r.err != nil {
-		return
-	}
 	m := Message{Src: e.Src, Dest: e.Dest, Type: e.Type, MsgID: e.MsgID, InReplyTo: e.InReplyTo,
 		SentMS: ms(e.Sent), Dropped: e.Dropped, Body: e.Body}
 	if e.Delivered >= 0 {
 		recv := ms(e.Delivered)
 		m.RecvMS = &recv
 	}
-	b, err := json.Marshal(m)
-	if err != nil { // a body that is not JSON after all
-		m.Body = nil
-		b, err = json.Marshal(m)
-	}
-	if err == nil {
-		b = append(b, '\n')
-		_, err = r.w.Write(b)
-	}
-	r.err = err
-	r.n++
+	r.journal.put(func(w *bufio.Writer) error {
+		b, err := json.Marshal(m)
+		if err != nil { // a body that is not JSON after all
+			m.Body = nil
+			b, err = json.Marshal(m)
+		}
+		if err == nil {
+			w.Write(b)
+			err = w.WriteByte('\n')
+		}
+		return err
+	})
 }
 
-// closeJournal flushes and closes messages.jsonl.
-func (r *Run) closeJournal() error {
-	if r.journal == nil {
-		return r.err
+// Record appends one event of the history to history.txt and
+// history.jsonl, completion values included (the run itself does not keep
+// them). It is Config.Record: the run's loop calls it, one event at a time.
+func (r *Run) Record(e sim.HistoryEvent) {
+	l := line(e, r.events)
+	r.events++
+	r.txt.put(func(w *bufio.Writer) error { return writeTxt(w, l) })
+	r.jsonl.put(func(w *bufio.Writer) error { return writeJSONL(w, l) })
+}
+
+// closeStreams flushes and closes the files written during the run.
+func (r *Run) closeStreams() error {
+	var errs []error
+	for _, s := range []*stream{r.journal, r.txt, r.jsonl} {
+		if s != nil {
+			errs = append(errs, s.close())
+		}
 	}
-	err := errors.Join(r.err, r.w.Flush(), r.journal.Close())
-	r.journal = nil
-	if err != nil {
-		return fmt.Errorf("store: %s: %w", MessagesFile, err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // Finish writes the finished run's results, history and diagram, and
 // closes its journal; rep.Store should already name r.Dir.
 func (r *Run) Finish(cfg sim.Config, rep *sim.Report) error {
-	errs := []error{r.closeJournal(), r.writeConfig(cfg)}
+	errs := []error{r.closeStreams(), r.writeConfig(cfg)}
 	report, err := json.MarshalIndent(rep, "", "  ")
 	if err != nil {
 		return errors.Join(append(errs, err)...)
@@ -184,8 +233,6 @@ func (r *Run) Finish(cfg sim.Config, rep *sim.Report) error {
 	errs = append(errs,
 		r.write(ResultsJSON, func(w *bufio.Writer) error { _, err := w.Write(append(report, '\n')); return err }),
 		r.write(ResultsEDN, func(w *bufio.Writer) error { return writeResults(w, verdict(rep), report) }),
-		r.write(HistoryTxt, func(w *bufio.Writer) error { return writeHistory(w, rep, false) }),
-		r.write(HistoryJSONL, func(w *bufio.Writer) error { return writeHistory(w, rep, true) }),
 		r.write(MessagesSVG, func(w *bufio.Writer) error { return r.diagram(w, cfg, rep) }),
 	)
 	return errors.Join(errs...)
@@ -195,7 +242,7 @@ func (r *Run) Finish(cfg sim.Config, rep *sim.Report) error {
 // :unknown and why.
 func (r *Run) Fail(cfg sim.Config, cause error) error {
 	obj, _ := json.Marshal(map[string]any{"workload": cfg.Workload, "error": cause.Error()})
-	return errors.Join(r.closeJournal(), r.writeConfig(cfg),
+	return errors.Join(r.closeStreams(), r.writeConfig(cfg),
 		r.write(ResultsJSON, func(w *bufio.Writer) error { _, err := w.Write(append(obj, '\n')); return err }),
 		r.write(ResultsEDN, func(w *bufio.Writer) error { return writeResults(w, Unknown, obj) }))
 }

@@ -114,8 +114,8 @@ func (s *spec) Generators(*gen.Test) (load, final gen.Gen) {
 // Reusable implements sim.Spec: Maelstrom's txn client is reusable.
 func (s *spec) Reusable() bool { return true }
 
-// Check implements sim.Spec.
-func (s *spec) Check(h sim.History) sim.Result { return s.checker.check(h) }
+// Checker implements sim.Spec: Elle needs the whole history at once.
+func (s *spec) Checker() sim.Checker { return sim.WholeHistory(s.checker.check) }
 
 // Invoke implements sim.Spec: one txn request, as Maelstrom's client does.
 func (s *spec) Invoke(c *sim.Conn, node string, op gen.Op) (gen.Op, error) {

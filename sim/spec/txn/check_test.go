@@ -176,7 +176,7 @@ func TestAnomalyClasses(t *testing.T) {
 				if err != nil {
 					t.Fatal(err)
 				}
-				res := s.Check(h)
+				res := sim.Check(s.Checker(), h)
 				exp := tt.want[m]
 				if res.Valid != (len(exp) == 0) || !slices.Equal(res.Kinds(), exp) || res.Unknown {
 					t.Errorf("valid %v unknown %v kinds %v, want %v", res.Valid, res.Unknown, res.Kinds(), exp)
@@ -204,7 +204,7 @@ func TestProcessVariants(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if res := s.Check(h); !slices.Equal(res.Kinds(), exp) || res.Valid != (exp == nil) {
+		if res := sim.Check(s.Checker(), h); !slices.Equal(res.Kinds(), exp) || res.Valid != (exp == nil) {
 			t.Errorf("%s: valid %v kinds %v, want %v", m, res.Valid, res.Kinds(), exp)
 		}
 	}
@@ -217,7 +217,7 @@ func TestDefaultModel(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if res := s.Check(h); res.Valid || !slices.Contains(res.Kinds(), "G-single-realtime") {
+	if res := sim.Check(s.Checker(), h); res.Valid || !slices.Contains(res.Kinds(), "G-single-realtime") {
 		t.Fatalf("valid %v kinds %v, want the stale read found", res.Valid, res.Kinds())
 	}
 }
@@ -235,7 +235,7 @@ func TestUnknownModel(t *testing.T) {
 func TestDuplicateWriters(t *testing.T) {
 	h := hist(t, with(ok(1, 10, 11, "w 1 1"), ok(2, 12, 13, "w 1 1"), ok(3, 14, 15, "r 1 1"))...)
 	s, _ := New(sim.Config{Consistency: []string{"read-committed"}})
-	if res := s.Check(h); res.Valid || !res.Unknown {
+	if res := sim.Check(s.Checker(), h); res.Valid || !res.Unknown {
 		t.Fatalf("valid %v unknown %v %v, want unknown", res.Valid, res.Unknown, res.Anomalies)
 	}
 }
@@ -249,7 +249,7 @@ func TestCycleSearchTimeout(t *testing.T) {
 		sp, _ := New(sim.Config{Consistency: []string{m}})
 		s := sp.(*spec)
 		s.checker.search.Steps = 1
-		res := s.Check(h)
+		res := sim.Check(s.Checker(), h)
 		if !slices.Equal(res.Kinds(), exp) || res.Valid != (exp == nil) {
 			t.Errorf("%s: valid %v kinds %v, want %v", m, res.Valid, res.Kinds(), exp)
 		}
@@ -264,7 +264,7 @@ func TestCycleSearchTimeout(t *testing.T) {
 func TestGarbageRead(t *testing.T) {
 	h := hist(t, with(ok(1, 10, 11, "r 1 7"))...)
 	s, _ := New(sim.Config{Consistency: []string{"read-committed"}})
-	res := s.Check(h)
+	res := sim.Check(s.Checker(), h)
 	if !res.Valid || len(res.Strict) != 1 || res.Strict[0].Kind != "garbage-read" {
 		t.Fatalf("valid %v strict %v", res.Valid, res.Strict)
 	}
@@ -275,7 +275,7 @@ func TestGarbageRead(t *testing.T) {
 func TestExplanation(t *testing.T) {
 	h := hist(t, with(ok(1, 10, 11, "w 1 1"), ok(2, 12, 13, "r 1 nil"))...)
 	s, _ := New(sim.Config{})
-	res := s.Check(h)
+	res := sim.Check(s.Checker(), h)
 	var detail string
 	for _, a := range res.Anomalies {
 		if a.Kind == "G-single-realtime" {

@@ -154,5 +154,5 @@ func parseReply(raw json.RawMessage) (Txn, error) {
 	return parseTxn(t)
 }
 
-// Check implements sim.Spec.
-func (s *spec) Check(h sim.History) sim.Result { return s.checker.check(h) }
+// Checker implements sim.Spec: Elle needs the whole history at once.
+func (s *spec) Checker() sim.Checker { return sim.WholeHistory(s.checker.check) }
