@@ -57,7 +57,7 @@ func parseKV(body json.RawMessage) (kvOp, *errorReply) {
 			e := errReply(node.CodeMalformedRequest, "malformed %s request: create_if_not_exists: %v", typ, err)
 			return kvOp{}, &e
 		}
-		op.create = v.tree != nil && v.tree != false
+		op.create = v.truthy()
 	}
 	return op, nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io"
 	"math"
 	"math/big"
 	"slices"
@@ -15,12 +16,20 @@ import (
 // value is one JSON value (a key, value, from or to of a KV request) as
 // Maelstrom holds it once cheshire has parsed it: null, a boolean, an
 // integer (Integer/Long, or BigInteger beyond 64 bits), a double, a string,
-// a vector or a map with string keys. tree holds it as nil, bool, integer,
-// float64, string, []any or *object; eq is its equality key: two values are
-// equal under Clojure's = exactly when their eq strings are.
+// a vector or a map with string keys.
+//
+// Parsed, the value is a tree of nil, bool, integer, float64, string, []any
+// and *object, which costs many times the size of its text; so a value
+// keeps only two texts written from that tree (see form). src is the tree
+// as JSON that reads back into exactly the same tree. eq is the equality
+// key: two values are equal under Clojure's = exactly when their eq strings
+// are. The two are often equal (whenever no object has its keys out of
+// order and no double is -0.0, as in an array of integers), and then they
+// share one string. The tree is read back from src only to print the value
+// (pr, str) or to write back one holding an infinity (json).
 type value struct {
-	tree any
-	eq   string
+	src string // the tree in srcForm
+	eq  string // the tree in eqForm; src itself when the texts are equal
 }
 
 // integer is a JSON number without fraction or exponent, in canonical
@@ -40,6 +49,7 @@ type object struct {
 	vals []any
 }
 
+// set maps k to v: in k's place if o has k already, else as its last key.
 func (o *object) set(k string, v any) {
 	if i := slices.Index(o.keys, k); i >= 0 {
 		o.vals[i] = v
@@ -50,22 +60,55 @@ func (o *object) set(k string, v any) {
 }
 
 // null is the value of an absent or null field.
-var null = value{tree: nil, eq: "null"}
+var null = value{src: "null", eq: "null"}
 
 // parseValue parses one JSON value.
 func parseValue(raw json.RawMessage) (value, error) {
-	dec := json.NewDecoder(bytes.NewReader(raw))
-	dec.UseNumber()
-	t, err := readTree(dec)
+	t, err := readValue(bytes.NewReader(raw))
 	if err != nil {
 		return value{}, err
 	}
-	if _, err := dec.Token(); err == nil {
-		return value{}, errors.New("trailing data after JSON value")
+	// bytes.Buffer.String copies exactly the text, keeping no spare
+	// capacity alive with it.
+	var src, eq bytes.Buffer
+	writeJSON(&src, t, srcForm)
+	writeJSON(&eq, t, eqForm)
+	v := value{src: src.String()}
+	if bytes.Equal(eq.Bytes(), src.Bytes()) {
+		v.eq = v.src
+	} else {
+		v.eq = eq.String()
 	}
-	var b strings.Builder
-	writeEq(&b, t)
-	return value{tree: t, eq: b.String()}, nil
+	return v, nil
+}
+
+// readValue reads the one JSON value r holds as a tree.
+func readValue(r io.Reader) (any, error) {
+	dec := json.NewDecoder(r)
+	dec.UseNumber()
+	t, err := readTree(dec)
+	if err != nil {
+		return nil, err
+	}
+	if _, err := dec.Token(); err == nil {
+		return nil, errors.New("trailing data after JSON value")
+	}
+	return t, nil
+}
+
+// tree reads v's tree back from src.
+func (v value) tree() any {
+	t, err := readValue(strings.NewReader(v.src))
+	if err != nil {
+		panic(fmt.Sprintf("services: value %s does not read back: %v", v.src, err))
+	}
+	return t
+}
+
+// truthy reports whether v counts as true in Clojure: it is neither null
+// nor false.
+func (v value) truthy() bool {
+	return v.src != "null" && v.src != "false"
 }
 
 // readTree reads the next JSON value from dec.
@@ -128,6 +171,9 @@ func parseNumber(s string) (any, error) {
 		}
 		return f, nil
 	}
+	if n, err := strconv.ParseInt(s, 10, 64); err == nil {
+		return integer{dec: strconv.FormatInt(n, 10)}, nil
+	}
 	n, ok := new(big.Int).SetString(s, 10)
 	if !ok {
 		return nil, fmt.Errorf("bad integer %q", s)
@@ -135,61 +181,44 @@ func parseNumber(s string) (any, error) {
 	return integer{dec: n.String(), big: !n.IsInt64()}, nil
 }
 
-// writeEq writes t's equality key. Integers of every width compare by value,
-// doubles by value (so 1.0 = 1.00 and -0.0 = 0.0) but never equal an
-// integer, maps regardless of key order.
-func writeEq(b *strings.Builder, t any) {
-	switch t := t.(type) {
-	case nil:
-		b.WriteString("null")
-	case bool:
-		b.WriteString(strconv.FormatBool(t))
-	case integer:
-		b.WriteString(t.dec)
-	case float64:
-		if t == 0 {
-			t = 0 // -0.0 = 0.0
-		}
-		b.WriteString("~" + javaDouble(t))
-	case string:
-		b.WriteString(strconv.Quote(t))
-	case []any:
-		b.WriteByte('[')
-		for i, v := range t {
-			if i > 0 {
-				b.WriteByte(',')
-			}
-			writeEq(b, v)
-		}
-		b.WriteByte(']')
-	case *object:
-		idx := make([]int, len(t.keys))
-		for i := range idx {
-			idx[i] = i
-		}
-		slices.SortFunc(idx, func(i, j int) int { return strings.Compare(t.keys[i], t.keys[j]) })
-		b.WriteByte('{')
-		for n, i := range idx {
-			if n > 0 {
-				b.WriteByte(',')
-			}
-			b.WriteString(strconv.Quote(t.keys[i]) + ":")
-			writeEq(b, t.vals[i])
-		}
-		b.WriteByte('}')
-	}
-}
+// form is a way of writing a tree as text.
+type form int
 
-// json encodes v as Maelstrom writes it back in a read_ok (cheshire over
-// Jackson): integers in decimal, doubles in Java's notation ("100.0",
-// "1.0E10"), infinities as the strings "Infinity" and "-Infinity".
+const (
+	// srcForm is value.src: JSON that reads back into the same tree.
+	// Integers are in decimal, doubles in Java's notation, an infinity is
+	// the number infinity (or its negation), which reads back as one.
+	srcForm form = iota
+	// readOKForm is how Maelstrom writes a value back in a read_ok
+	// (cheshire over Jackson): srcForm, except that an infinity is the
+	// string "Infinity" or "-Infinity".
+	readOKForm
+	// eqForm is value.eq: srcForm, except that -0.0 is 0.0 and each object
+	// has its keys sorted. So integers of every width compare by value,
+	// doubles by value (1.0 = 1.00, -0.0 = 0.0) but never equal an integer
+	// (a double's text has a point or, for an infinity, an e), maps
+	// regardless of key order.
+	eqForm
+)
+
+// infinity is how srcForm writes a positive infinity: a number that
+// overflows to it when read (see parseNumber). Finite doubles have an
+// upper-case E, if any, so outside strings no other text has this one.
+const infinity = "1e400"
+
+// json encodes v as Maelstrom writes it back in a read_ok (readOKForm).
+// That is src unless v holds an infinity.
 func (v value) json() json.RawMessage {
+	if !strings.Contains(v.src, infinity) {
+		return json.RawMessage(v.src)
+	}
 	var b bytes.Buffer
-	writeJSON(&b, v.tree)
+	writeJSON(&b, v.tree(), readOKForm)
 	return b.Bytes()
 }
 
-func writeJSON(b *bytes.Buffer, t any) {
+// writeJSON writes t to b in form f.
+func writeJSON(b *bytes.Buffer, t any, f form) {
 	switch t := t.(type) {
 	case nil:
 		b.WriteString("null")
@@ -198,9 +227,16 @@ func writeJSON(b *bytes.Buffer, t any) {
 	case integer:
 		b.WriteString(t.dec)
 	case float64:
-		if math.IsInf(t, 0) {
+		switch {
+		case math.IsInf(t, 0) && f == readOKForm:
 			writeString(b, javaDouble(t))
-		} else {
+		case math.IsInf(t, 1):
+			b.WriteString(infinity)
+		case math.IsInf(t, -1):
+			b.WriteString("-" + infinity)
+		case t == 0 && f == eqForm:
+			b.WriteString(javaDouble(0)) // -0.0 = 0.0
+		default:
 			b.WriteString(javaDouble(t))
 		}
 	case string:
@@ -211,23 +247,31 @@ func writeJSON(b *bytes.Buffer, t any) {
 			if i > 0 {
 				b.WriteByte(',')
 			}
-			writeJSON(b, v)
+			writeJSON(b, v, f)
 		}
 		b.WriteByte(']')
 	case *object:
+		idx := make([]int, len(t.keys))
+		for i := range idx {
+			idx[i] = i
+		}
+		if f == eqForm {
+			slices.SortFunc(idx, func(i, j int) int { return strings.Compare(t.keys[i], t.keys[j]) })
+		}
 		b.WriteByte('{')
-		for i, k := range t.keys {
-			if i > 0 {
+		for n, i := range idx {
+			if n > 0 {
 				b.WriteByte(',')
 			}
-			writeString(b, k)
+			writeString(b, t.keys[i])
 			b.WriteByte(':')
-			writeJSON(b, t.vals[i])
+			writeJSON(b, t.vals[i], f)
 		}
 		b.WriteByte('}')
 	}
 }
 
+// writeString writes s as a JSON string, escaping no HTML characters.
 func writeString(b *bytes.Buffer, s string) {
 	enc := json.NewEncoder(b)
 	enc.SetEscapeHTML(false)
@@ -239,16 +283,14 @@ func writeString(b *bytes.Buffer, s string) {
 // backslash escapes, big integers suffixed BIGINT, doubles in Java's
 // notation (infinities as ##Inf, ##-Inf), [a b] and {"k" v, "l" w}.
 func (v value) pr() string {
-	var b strings.Builder
-	writePr(&b, v.tree)
-	return b.String()
+	return prTree(v.tree())
 }
 
 // str renders v as Clojure's str does: like pr, except that nil is empty,
 // a string is its bare text, a big integer has no suffix and an infinity
 // is Infinity or -Infinity. (Inside a vector or map, elements print as pr.)
 func (v value) str() string {
-	switch t := v.tree.(type) {
+	switch t := v.tree().(type) {
 	case nil:
 		return ""
 	case string:
@@ -257,8 +299,16 @@ func (v value) str() string {
 		return t.dec
 	case float64:
 		return javaDouble(t)
+	default:
+		return prTree(t)
 	}
-	return v.pr()
+}
+
+// prTree renders the tree t as pr-str does.
+func prTree(t any) string {
+	var b strings.Builder
+	writePr(&b, t)
+	return b.String()
 }
 
 // clojureEscapes are the characters pr-str escapes inside a string.
@@ -266,6 +316,7 @@ var clojureEscapes = map[rune]string{
 	'\n': `\n`, '\t': `\t`, '\r': `\r`, '"': `\"`, '\\': `\\`, '\f': `\f`, '\b': `\b`,
 }
 
+// writePr writes t to b as pr-str prints it.
 func writePr(b *strings.Builder, t any) {
 	switch t := t.(type) {
 	case nil:
