@@ -8,11 +8,12 @@
 #   make lint         gofmt, go vet, and staticcheck for dead code
 #   make test-<w>     the real `maelstrom test` for a challenge (needs Java and network)
 #   make serve        browse store/: Maelstrom's web UI, or scripts/sim serve without Java
+#   make bench-memory peak memory of long runs (scripts/memory)
 
 GO       ?= go
 BINARIES := $(notdir $(wildcard cmd/*))
 
-.PHONY: build test lint demo fidelity readme check-readme serve bench bench-broadcast bench-append bench-linkv bench-gset \
+.PHONY: build test lint demo fidelity readme check-readme serve bench bench-broadcast bench-append bench-linkv bench-gset bench-memory \
 	test-echo test-unique-ids test-broadcast test-g-counter test-pn-counter test-kafka test-txn test-txn-list-append test-g-set test-lin-kv
 
 build:
@@ -59,6 +60,11 @@ bench-linkv:
 
 bench-gset:
 	./scripts/sim demo scripts/bench-gset.txt
+
+# Peak memory of long runs (kafka 20 s against 60 s, broadcast on 25 nodes
+# for 120 s at rate 500), with their run stores; needs GNU time.
+bench-memory:
+	./scripts/memory
 
 serve:
 	@if command -v java >/dev/null 2>&1; then ./scripts/maelstrom serve; else ./scripts/sim serve; fi

@@ -21,8 +21,13 @@
 // does (interp): client threads run the workload's client (Spec.Invoke)
 // one operation at a time; an operation that ends :info crashes the
 // thread's process, which goes on as a fresh one with a fresh client
-// unless the client is reusable. The nodes are then stopped, the Spec
-// checks the history, and the Report adds what Maelstrom checks of every
+// unless the client is reusable. The Spec's Checker judges the history as
+// it happens: it is told of each invocation and completion in order, and
+// the run keeps no completion values after it (the run store streams them
+// to disk through Config.Record), so that memory does not grow with what
+// the reads returned; checkers that need the whole history at once keep
+// what they need (WholeHistory). The nodes are then stopped, the checker
+// gives its Result, and the Report adds what Maelstrom checks of every
 // workload: each :f succeeded at least once, the asked availability (ok ÷
 // invoked), and that no node broke the protocol. Beyond Maelstrom, the
 // report splits availability by whether each operation's node could reach a

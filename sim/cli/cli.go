@@ -275,7 +275,7 @@ a whole run of scripts/sim (default 30m).
 const (
 	maxNodes       = 1024        // unique-ids' id layout holds 1024 nodes
 	maxConcurrency = 10000       // client threads
-	maxOps         = 5_000_000   // rate × time limit: the history is kept in memory
+	maxOps         = 5_000_000   // rate × time limit: each operation's record (not its values) stays in memory
 	maxSeconds     = 24 * 3600.0 // of load, or between nemesis actions
 	minSeconds     = 0.001       // the clock's resolution for generators
 	maxLatencyMS   = 3_600_000.0 // an hour
@@ -307,7 +307,7 @@ func checkRanges(cfg sim.Config, timeLimit, latency, interval float64, nemesis b
 		}
 	}
 	if ops := cfg.Rate * timeLimit; ops > maxOps {
-		return fmt.Errorf("--rate %g for --time-limit %g s asks for %.3g operations; the history of at most %d fits in memory", cfg.Rate, timeLimit, ops, maxOps)
+		return fmt.Errorf("--rate %g for --time-limit %g s asks for %.3g operations; the records of at most %d fit in memory", cfg.Rate, timeLimit, ops, maxOps)
 	}
 	if nemesis {
 		if n := timeLimit / interval; n > maxNemesisOps {

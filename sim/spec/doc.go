@@ -5,9 +5,15 @@
 // txn-rw-register lives in package sim/spec/txn. FIDELITY.md beside this
 // file compares them point by point with Maelstrom's source.
 //
-// Every checker is a pure function of the history. Anomalies are listed at
-// most ten per kind (the rest summed up); figures go to Result.Stats. What
-// the simulator checks beyond Maelstrom goes to Result.Strict.
+// Every checker is a deterministic function of the history, fed to it
+// event by event (sim.Checker): set-full (broadcast, g-set), echo and
+// unique-ids judge each completion as it comes and keep none of the values
+// read; the whole-history checkers (counters, kafka, lin-kv, the txn
+// workloads) keep what they need through sim.WholeHistory. Tests replay
+// histories with sim.Check. Anomalies are listed at most ten per kind (the
+// rest summed up), each with the operations it involves (Anomaly.Ops);
+// figures go to Result.Stats. What the simulator checks beyond Maelstrom
+// goes to Result.Strict.
 //
 // echo: each thread sends `echo{echo:"Please echo N"}`, N < 128. As in
 // Maelstrom, whose checker compares each completion's echo with its
