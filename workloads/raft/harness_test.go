@@ -21,6 +21,7 @@ type netConfig struct {
 	maxDelay time.Duration // each message is delayed uniformly in [0, maxDelay]
 	loss     float64       // probability a message is lost
 	faults   bool          // partitions (symmetric, one-way and single cuts) come and go
+	maxBatch int           // Config.MaxBatch; 0 for testConfig's
 }
 
 type flight struct {
@@ -38,7 +39,8 @@ type cluster struct {
 	now   time.Time
 	nodes []*Raft
 	net   []flight
-	cut   [][]bool // cut[to][from]: messages from→to are lost
+	cut   [][]bool           // cut[to][from]: messages from→to are lost
+	drop  func(Message) bool // a scripted test's filter: messages it returns true for are lost
 
 	committed  []Entry         // the committed log as nodes applied it; [0] unused
 	commitTerm []uint64        // per index, the lowest term in which a node applied it
@@ -63,7 +65,11 @@ func newCluster(t *testing.T, seed uint64, cfg netConfig) *cluster {
 	c.cut = make([][]bool, cfg.n)
 	for i := range cfg.n {
 		c.cut[i] = make([]bool, cfg.n)
-		r, err := New(testConfig(i, cfg.n, rand.New(rand.NewPCG(seed, uint64(i)+2))))
+		rc := testConfig(i, cfg.n, rand.New(rand.NewPCG(seed, uint64(i)+2)))
+		if cfg.maxBatch > 0 {
+			rc.MaxBatch = cfg.maxBatch
+		}
+		r, err := New(rc)
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -156,6 +162,22 @@ func (c *cluster) partition() {
 	c.stats["partitions"]++
 }
 
+// isolate cuts node x off from every other node, both ways: to the others
+// it has crashed, keeping its state as a restarted Raft node would.
+func (c *cluster) isolate(x int) {
+	for p := range c.cfg.n {
+		c.cut[x][p], c.cut[p][x] = p != x, p != x
+	}
+}
+
+// rejoin connects node x to every other node again, both ways (so call it
+// before isolating another node).
+func (c *cluster) rejoin(x int) {
+	for p := range c.cfg.n {
+		c.cut[x][p], c.cut[p][x] = false, false
+	}
+}
+
 func (c *cluster) heal() {
 	for i := range c.cfg.n {
 		clear(c.cut[i])
@@ -174,7 +196,7 @@ func (c *cluster) deliver() {
 	})
 	c.rng.Shuffle(len(due), func(i, j int) { due[i], due[j] = due[j], due[i] })
 	for _, f := range due {
-		if c.cut[f.m.To][f.m.From] {
+		if c.cut[f.m.To][f.m.From] || (c.drop != nil && c.drop(f.m)) {
 			c.stats["cut"]++
 			continue
 		}

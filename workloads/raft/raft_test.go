@@ -22,12 +22,6 @@ func stable(t *testing.T) (*cluster, int) {
 	return c, l
 }
 
-func (c *cluster) isolate(x int) {
-	for a := range c.cfg.n {
-		c.cut[a][x], c.cut[x][a] = a != x, a != x
-	}
-}
-
 // TestRejoiningNodeDoesNotDepose: a follower cut off for long enough to
 // campaign many times learns it is isolated, and on its return the leader
 // keeps its term and its place (pre-vote).
