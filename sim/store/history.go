@@ -66,15 +66,50 @@ func writeTxt(w *bufio.Writer, l histLine) error {
 		w.WriteString(strconv.Itoa(l.Process.(int)))
 	}
 	w.WriteString("\t:" + l.Type + "\t:" + l.F + "\t")
-	v, err := json.Marshal(l.Value)
-	if err == nil {
-		err = ednValue(w, v)
-	}
-	if err != nil {
-		return err
+	if !writeEDNOf(w, l.Value) {
+		v, err := json.Marshal(l.Value)
+		if err == nil {
+			err = ednValue(w, v)
+		}
+		if err != nil {
+			return err
+		}
 	}
 	if l.Error != "" {
 		w.WriteString("\t" + l.Error)
 	}
 	return w.WriteByte('\n')
+}
+
+// writeEDNOf writes v as EDN straight from its Go value when it has one of
+// the shapes long histories are made of (integers, strings, lists of
+// integers, such as every broadcast read), exactly as ednValue would write
+// its JSON, and reports whether it did; other values go through JSON.
+func writeEDNOf(w *bufio.Writer, v any) bool {
+	switch v := v.(type) {
+	case nil:
+		w.WriteString("nil")
+	case int64:
+		w.WriteString(strconv.FormatInt(v, 10))
+	case int:
+		w.WriteString(strconv.Itoa(v))
+	case string:
+		writeString(w, v)
+	case []int64:
+		if v == nil {
+			w.WriteString("nil")
+			break
+		}
+		w.WriteByte('[')
+		for i, x := range v {
+			if i > 0 {
+				w.WriteByte(' ')
+			}
+			w.WriteString(strconv.FormatInt(x, 10))
+		}
+		w.WriteByte(']')
+	default:
+		return false
+	}
+	return true
 }
