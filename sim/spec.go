@@ -288,6 +288,19 @@ type Op struct {
 // History is every client operation of a run, in invocation order.
 type History []Op
 
+// Refs names the operations of h whose Index is among indices, in the
+// order of indices, skipping any h lacks, at most limit of them. h is in
+// invocation order, so sorted by Index.
+func (h History) Refs(indices []int, limit int) []OpRef {
+	var out []OpRef
+	for _, id := range indices[:min(len(indices), limit)] {
+		if i, ok := slices.BinarySearchFunc(h, id, func(op Op, id int) int { return cmp.Compare(op.Index, id) }); ok {
+			out = append(out, h[i].Ref())
+		}
+	}
+	return out
+}
+
 // Anomaly is one reason a history is invalid.
 type Anomaly struct {
 	Kind   string  `json:"kind"`          // short name: "lost", "duplicate-id", "G1c", ...

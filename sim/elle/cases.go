@@ -74,6 +74,9 @@ func (c ReadCase) String() string {
 	return fmt.Sprintf("%s in %s read a value written by %s", c.Mop, c.Op, c.Writer)
 }
 
+// Involved implements Case: the reader, then the writer.
+func (c ReadCase) Involved() []int { return []int{c.Op.Index, c.Writer.Index} }
+
 // InternalCase is a transaction whose read disagrees with its own earlier
 // read or write of the key (Elle's :internal).
 type InternalCase struct {
@@ -86,6 +89,9 @@ type InternalCase struct {
 func (c InternalCase) String() string {
 	return fmt.Sprintf("%s in %s, but the transaction's own earlier access left %s", c.Mop, c.Op, valueName(c.Expected))
 }
+
+// Involved implements Case: the transaction.
+func (c InternalCase) Involved() []int { return []int{c.Op.Index} }
 
 // valueName renders a value as Elle prints it: nil for Nil.
 func valueName(v string) string {
@@ -109,6 +115,18 @@ func (c LostUpdate) String() string {
 		ops = append(ops, o.String())
 	}
 	return fmt.Sprintf("%d transactions read key %s = %s and wrote it: %s", len(c.Txns), c.Key, valueName(c.Value), strings.Join(ops, ", "))
+}
+
+// Involved implements Case: the transactions, in history order.
+func (c LostUpdate) Involved() []int { return indexes(c.Txns) }
+
+// indexes returns the Index of each of ops.
+func indexes(ops []Op) []int {
+	out := make([]int, len(ops))
+	for i, o := range ops {
+		out[i] = o.Index
+	}
+	return out
 }
 
 // LostUpdateCases finds lost updates (elle.txn/lost-update-cases): ok

@@ -8,6 +8,8 @@
 //
 // # Pieces
 //
+//   - Case: one instance of an anomaly, which String describes and
+//     Involved names by its transactions' Index.
 //   - History and Op: transactions with their process, thread, outcome
 //     (OK, Fail, Info), invocation and completion times, and micro-ops
 //     (Mop, values as canonical JSON text). ExtReads and ExtWrites are

@@ -42,7 +42,7 @@ func ListAppendAnomalies(h History, expect Expectation, search SearchOptions) (A
 		return nil, err
 	}
 	a.duplicateCases(found)
-	for _, c := range incompatibleOrders(a.sorted) {
+	for _, c := range a.incompatibleOrders() {
 		found.Add("incompatible-order", c)
 	}
 	for _, lu := range LostUpdateCases(a.possible(), isAppend) {
@@ -258,10 +258,14 @@ func (a *listAppend) writeIndex(ops []int) map[KV]int {
 
 // IncompatibleOrder is Elle's :incompatible-order case: two lists read of
 // Key, the shorter not a prefix of the longer, so no single order of
-// appends explains both.
+// appends explains both. Readers are the first ok or info transactions
+// that read Values[0] and Values[1], in that order; a list no transaction
+// read (a key appended once is taken to have held its one element) has
+// none.
 type IncompatibleOrder struct {
-	Key    string
-	Values [2][]string
+	Key     string
+	Values  [2][]string
+	Readers []Op
 }
 
 // String implements Case.
@@ -270,23 +274,45 @@ func (c IncompatibleOrder) String() string {
 		c.Key, listText(c.Values[0]), listText(c.Values[1]))
 }
 
+// Involved implements Case: the readers of the two lists.
+func (c IncompatibleOrder) Involved() []int { return indexes(c.Readers) }
+
 // listText renders a list as Elle prints one: [1 2 3].
 func listText(l []string) string { return "[" + strings.Join(l, " ") + "]" }
 
 // incompatibleOrders checks that each key's sorted values are each a
 // prefix of the next, reporting the first pair that is not, per key.
-func incompatibleOrders(sorted map[string][][]string) []IncompatibleOrder {
+func (a *listAppend) incompatibleOrders() []IncompatibleOrder {
 	var out []IncompatibleOrder
-	for _, k := range sortedKeys(sorted) {
-		vs := sorted[k]
+	for _, k := range sortedKeys(a.sorted) {
+		vs := a.sorted[k]
 		for i := 1; i < len(vs); i++ {
 			if !isPrefix(vs[i-1], vs[i]) {
-				out = append(out, IncompatibleOrder{Key: k, Values: [2][]string{vs[i-1], vs[i]}})
+				c := IncompatibleOrder{Key: k, Values: [2][]string{vs[i-1], vs[i]}}
+				for _, l := range c.Values {
+					if r, ok := a.reader(k, l); ok {
+						c.Readers = append(c.Readers, a.h[r])
+					}
+				}
+				out = append(out, c)
 				break
 			}
 		}
 	}
 	return out
+}
+
+// reader returns the first ok or info transaction, by completion, that
+// read list of key k.
+func (a *listAppend) reader(k string, list []string) (int, bool) {
+	for _, i := range a.possibleOps() {
+		for _, m := range a.mops[i] {
+			if m.F == "r" && m.Key == k && !m.Null && slices.Equal(m.List, list) {
+				return i, true
+			}
+		}
+	}
+	return 0, false
 }
 
 func sortedKeys[V any](m map[string]V) []string {
@@ -313,6 +339,9 @@ type ElementCase struct {
 func (c ElementCase) String() string {
 	return fmt.Sprintf("%s in %s read element %s, appended by %s", c.Mop, c.Op, c.Element, c.Writer)
 }
+
+// Involved implements Case: the reader, then the writer.
+func (c ElementCase) Involved() []int { return []int{c.Op.Index, c.Writer.Index} }
 
 // readCases finds G1a (every element of an ok read that a failed
 // transaction appended) and G1b (an ok read whose last element another
@@ -415,6 +444,9 @@ func (c DirtyUpdate) String() string {
 		c.Key, c.To, listText(c.Values), c.From)
 }
 
+// Involved implements Case: the committed append, then the failed one.
+func (c DirtyUpdate) Involved() []int { return []int{c.To.Index, c.From.Index} }
+
 // dirtyUpdates walks each key's version order (from every read, no
 // single-append inference: Elle computes it over invocations and
 // completions alike, where every append shows twice) and reports each
@@ -468,6 +500,9 @@ func (c DuplicateElements) String() string {
 	}
 	return fmt.Sprintf("%s in %s holds %s", c.Mop, c.Op, strings.Join(parts, ", "))
 }
+
+// Involved implements Case: the reading transaction.
+func (c DuplicateElements) Involved() []int { return []int{c.Op.Index} }
 
 // duplicateCases finds reads of ok and info transactions holding an
 // element twice.

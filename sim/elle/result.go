@@ -8,7 +8,12 @@ import (
 
 // Case is one instance of an anomaly: a Cycle, a G1a read, a
 // CycleSearchTimeout, ...
-type Case interface{ String() string }
+type Case interface {
+	String() string
+	// Involved returns the transactions the case involves, by their
+	// Op.Index, in the order String names them; nil when it names none.
+	Involved() []int
+}
 
 // Anomalies maps anomaly names ("G1c", "internal", ...) to their cases.
 type Anomalies map[string][]Case
@@ -38,6 +43,9 @@ type Text string
 
 // String implements Case.
 func (t Text) String() string { return string(t) }
+
+// Involved implements Case: a sentence names no transaction.
+func (t Text) Involved() []int { return nil }
 
 // Anomaly names that make Elle's verdict unknown rather than false
 // (unknown-anomaly-types).

@@ -99,6 +99,9 @@ func (c Cycle) String() string {
 	return b.String()
 }
 
+// Involved implements Case: the cycle's transactions T1, T2, ...
+func (c Cycle) Involved() []int { return indexes(c.Ops) }
+
 // CycleSearchTimeout is Elle's :cycle-search-timeout case: the search of
 // a component of SCCSize transactions ran out of budget while looking for
 // SpecType, after it had looked for the types in DoesNotContain.
@@ -113,6 +116,9 @@ func (t CycleSearchTimeout) String() string {
 	return fmt.Sprintf("cycle search in a component of %d transactions ran out of budget looking for %s (done: %s)",
 		t.SCCSize, t.SpecType, strings.Join(t.DoesNotContain, ", "))
 }
+
+// Involved implements Case: a timeout names no transaction.
+func (t CycleSearchTimeout) Involved() []int { return nil }
 
 // FindCycles looks in every strongly connected component of g for one
 // cycle of each requested type (elle.txn/cycle-cases). g's vertices are

@@ -305,65 +305,69 @@ func TestLinKVCheck(t *testing.T) {
 		h      sim.History
 		want   []string // anomaly kinds; none: valid
 		strict []string
+		// ops are the Index of each operation the anomalies list,
+		// Maelstrom's then the strict ones: for nonlinearizable, the
+		// first few that no linearization reaches.
+		ops []int
 	}{
 		{"linearizable, with overlaps", history(
 			kvW(0, 1, ok, 0, 10), kvR(1, "1", ok, 5, 15), kvR(2, "null", ok, 1, 3),
 			kvCAS(0, 1, 2, ok, 20, 30), kvR(1, "2", ok, 40, 50),
 			kvW(0, 3, ok, 60, 80), kvR(1, "2", ok, 65, 70), kvR(2, "3", ok, 75, 90), kvR(1, "3", ok, 85, 95),
-		), nil, nil},
+		), nil, nil, nil},
 		{"stale read", history(
 			kvW(0, 1, ok, 0, 10), kvW(0, 2, ok, 20, 30), kvR(1, "2", ok, 40, 50), kvR(2, "1", ok, 60, 70),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{3}},
 		{"lost write", history(
 			kvW(0, 1, ok, 0, 10), kvW(1, 2, ok, 20, 30), kvR(2, "1", ok, 40, 50),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{2}},
 		{"cas applied twice", history(
 			kvW(0, 1, ok, 0, 10), kvCAS(1, 1, 2, ok, 20, 30), kvW(0, 1, ok, 40, 50), kvR(2, "2", ok, 60, 70),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{3}},
 		{"cas against the wrong value", history(
 			kvW(0, 1, ok, 0, 10), kvCAS(1, 3, 2, ok, 20, 30),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{1}},
 		{"read of a value never written", history(
 			kvW(0, 1, ok, 0, 10), kvR(2, "4", ok, 5, 15),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{1}},
 		{"read of 1.0 is not 1", history(
 			kvW(0, 1, ok, 0, 10), kvR(2, "1.0", ok, 20, 30),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{1}},
 		{"indeterminate cas taken", history(
 			kvW(0, 1, ok, 0, 10), kvCAS(1, 1, 2, info, 20, 30), kvR(2, "2", ok, 40, 50),
-		), nil, nil},
+		), nil, nil, nil},
 		{"indeterminate write taken long after it timed out", history(
 			kvW(0, 1, ok, 0, 10), kvW(1, 3, info, 20, 30), kvR(2, "1", ok, 40, 50), kvR(2, "3", ok, 90, 95),
-		), nil, nil},
+		), nil, nil, nil},
 		{"indeterminate write not taken", history(
 			kvW(0, 1, ok, 0, 10), kvW(1, 3, info, 20, 30), kvR(2, "1", ok, 40, 50), kvR(2, "1", ok, 60, 70),
-		), nil, nil},
+		), nil, nil, nil},
 		{"indeterminate cas that cannot match changes nothing", history(
 			kvW(0, 1, ok, 0, 10), kvCAS(1, 4, 2, info, 20, 30), kvR(2, "1", ok, 40, 50),
-		), nil, nil},
+		), nil, nil, nil},
 		{"indeterminate cas that cannot match cannot be read", history(
 			kvW(0, 1, ok, 0, 10), kvCAS(1, 4, 2, info, 20, 30), kvR(2, "2", ok, 40, 50),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{2}},
 		{"an indeterminate write takes effect only after it began", history(
 			kvW(0, 1, ok, 0, 10), kvR(2, "3", ok, 20, 30), kvW(1, 3, info, 40, 50),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{1, 2}},
 		{"a failed cas did not happen", history(
 			kvW(0, 1, ok, 0, 10), kvCAS(1, 1, 2, fail, 20, 30), kvR(2, "2", ok, 40, 50),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{2}},
 		{"a failed write did not happen", history(
 			kvW(0, 1, ok, 0, 10), kvW(1, 2, fail, 20, 30), kvR(2, "2", ok, 40, 50),
-		), []string{"nonlinearizable"}, nil},
+		), []string{"nonlinearizable"}, nil, []int{2}},
 		{"failed and indeterminate reads say nothing", history(
 			kvW(0, 1, ok, 0, 10), kvR(1, "", fail, 20, 30), kvR(2, "", info, 40, 50),
-		), nil, nil},
+		), nil, nil, nil},
 		{"a null read matches anything, as in Knossos; strictly, not after a write", history(
 			kvR(1, "null", ok, 0, 5), kvW(0, 1, ok, 10, 20), kvR(1, "null", ok, 15, 25), kvR(2, "null", ok, 30, 40),
-		), nil, []string{"null-read"}},
+		), nil, []string{"null-read"}, []int{3}},
 		{"keys are independent", history(
 			kvW(0, 1, ok, 0, 10), kvR(1, "1", ok, 20, 30),
 			onKey(1, kvW(2, 1, ok, 0, 10)), onKey(1, kvR(3, "1", ok, 20, 30)), onKey(1, kvR(3, "null", ok, 40, 50)),
 			onKey(2, kvW(4, 1, ok, 0, 10)), onKey(2, kvR(5, "2", ok, 20, 30)),
-		), []string{"nonlinearizable"}, []string{"null-read"}},
+		), []string{"nonlinearizable"}, []string{"null-read"}, []int{5, 6}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -381,6 +385,15 @@ func TestLinKVCheck(t *testing.T) {
 				if b, err := os.ReadFile(path); err != nil || !strings.Contains(string(b), "<html") {
 					t.Fatalf("visualisation %s: %v, %.100s", path, err, b)
 				}
+			}
+			var ops []int
+			for _, a := range append(r.Anomalies, r.Strict...) {
+				for _, o := range a.Ops {
+					ops = append(ops, o.Index)
+				}
+			}
+			if !slices.Equal(ops, tt.ops) {
+				t.Fatalf("anomalies list ops %v, want %v:\n%s", ops, tt.ops, dump(r))
 			}
 			t.Logf("%s", dump(r))
 		})

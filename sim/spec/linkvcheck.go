@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"maps"
 	"math"
 	"runtime"
@@ -113,9 +112,9 @@ func (s *linKVSpec) Checker() sim.Checker { return sim.WholeHistory(s.check) }
 // Keys are checked in parallel, each within keyTimeout; a key whose search
 // runs out of time makes the run unknown (stats "unknown-keys") unless
 // another is not linearizable. Each key that is not linearizable is one
-// "nonlinearizable" anomaly naming the operations no linearization
-// reaches and the HTML file where porcupine draws its history and
-// longest partial linearizations.
+// "nonlinearizable" anomaly naming the first few operations no
+// linearization reaches (its Ops) and the HTML file where porcupine draws
+// its history and longest partial linearizations.
 func (s *linKVSpec) check(h sim.History) sim.Result {
 	v := newVerdict()
 	byKey := map[int64]*linKVKey{}
@@ -180,7 +179,8 @@ func (s *linKVSpec) check(h sim.History) sim.Result {
 		switch k.result {
 		case porcupine.Illegal:
 			bad = append(bad, key)
-			v.add("nonlinearizable", "%s", s.explain(model, h, k))
+			format, args := s.explain(model, h, k)
+			v.add("nonlinearizable", format, args...)
 		case porcupine.Unknown:
 			unknown = append(unknown, key)
 			v.unknown = true
@@ -217,9 +217,10 @@ func (k *linKVKey) check(model porcupine.Model, h sim.History, timeout time.Dura
 	}
 }
 
-// explain describes a key that is not linearizable and writes its
-// visualisation.
-func (s *linKVSpec) explain(model porcupine.Model, h sim.History, k *linKVKey) string {
+// explain describes a key that is not linearizable, as a format and its
+// arguments for the verdict (the operations it names, the first few that
+// no linearization reaches, among them), and writes its visualisation.
+func (s *linKVSpec) explain(model porcupine.Model, h sim.History, k *linKVKey) (string, []any) {
 	var b strings.Builder
 	infos := 0
 	for _, o := range k.ops {
@@ -227,7 +228,8 @@ func (s *linKVSpec) explain(model porcupine.Model, h sim.History, k *linKVKey) s
 			infos++
 		}
 	}
-	fmt.Fprintf(&b, "key %d: no linearization of its %d operations (%d indeterminate)", k.key, len(k.ops), infos)
+	b.WriteString("key %d: no linearization of its %d operations (%d indeterminate)")
+	args := []any{k.key, len(k.ops), infos}
 	// Operations in no partial linearization are those the search never
 	// got past; the longest partial linearization is how far it got.
 	reached := map[int]bool{}
@@ -246,11 +248,14 @@ func (s *linKVSpec) explain(model porcupine.Model, h sim.History, k *linKVKey) s
 			stuck = append(stuck, i)
 		}
 	}
-	fmt.Fprintf(&b, "; the longest linearizable prefix has %d", longest)
+	b.WriteString("; the longest linearizable prefix has %d")
+	args = append(args, longest)
 	if len(stuck) > 0 {
-		fmt.Fprintf(&b, "; %d no linearization reaches, first:", len(stuck))
+		b.WriteString("; %d no linearization reaches, first:")
+		args = append(args, len(stuck))
 		for _, i := range stuck[:min(3, len(stuck))] {
-			fmt.Fprintf(&b, " %s %s;", describe(h[i]), linKVOut(h[i]))
+			b.WriteString(" %s %s;")
+			args = append(args, describe(h[i]), linKVOut(h[i]))
 		}
 	} else {
 		b.WriteString(";")
@@ -263,11 +268,13 @@ func (s *linKVSpec) explain(model porcupine.Model, h sim.History, k *linKVKey) s
 		}
 	}
 	if err != nil {
-		fmt.Fprintf(&b, " no visualisation: %v", err)
+		b.WriteString(" no visualisation: %v")
+		args = append(args, err)
 	} else {
-		fmt.Fprintf(&b, " visualisation: %s", f.Name())
+		b.WriteString(" visualisation: %s")
+		args = append(args, f.Name())
 	}
-	return b.String()
+	return b.String(), args
 }
 
 // linKVOut is an operation's value as Jepsen prints it: the completion's

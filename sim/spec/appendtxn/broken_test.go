@@ -4,8 +4,10 @@ import (
 	"context"
 	"encoding/json"
 	"flag"
+	"fmt"
 	"maps"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -18,7 +20,9 @@ import (
 
 // The checker is proven against in-memory list-append stores shared by
 // every node of a run: a correct one (one global lock) must pass, and
-// each broken one must fail with the anomalies its one bug explains.
+// each broken one must fail with the anomalies its one bug explains, each
+// listing the operations its detail names (the readers of the two lists,
+// for incompatible-order).
 
 // bug is the one thing a store gets wrong.
 type bug int
@@ -140,6 +144,14 @@ func TestStores(t *testing.T) {
 				kinds = append(kinds, a.Kind)
 				if !slices.Contains(tt.want, a.Kind) && !slices.Contains(tt.also, a.Kind) {
 					t.Errorf("anomaly of an unexpected kind: %s: %s", a.Kind, a.Detail)
+				}
+				if len(a.Ops) == 0 {
+					t.Errorf("%s lists no operations: %s", a.Kind, a.Detail)
+				}
+				for _, o := range a.Ops {
+					if a.Kind != "incompatible-order" && !strings.Contains(a.Detail, fmt.Sprintf(":index %d,", o.Index)) {
+						t.Errorf("%s lists operation %d, which its detail does not name: %s", a.Kind, o.Index, a.Detail)
+					}
 				}
 			}
 			t.Logf("%d ok of %d; anomaly kinds: %v", rep.Ops.OK, rep.Ops.Invoked, kinds)

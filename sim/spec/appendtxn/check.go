@@ -39,7 +39,8 @@ func (c *checker) elleOp(op sim.Op) elle.Op {
 	return e
 }
 
-// check judges h as Maelstrom does: Elle's verdict as it stands.
+// check judges h as Maelstrom does: Elle's verdict as it stands. Each
+// anomaly describes its first case and lists that case's operations.
 func (c *checker) check(h sim.History) sim.Result {
 	var eh elle.History
 	for _, op := range h {
@@ -63,7 +64,7 @@ func (c *checker) check(h sim.History) sim.Result {
 		if len(cs) > 1 {
 			detail = fmt.Sprintf("%s (and %d more)", detail, len(cs)-1)
 		}
-		res.Anomalies = append(res.Anomalies, sim.Anomaly{Kind: t, Detail: detail})
+		res.Anomalies = append(res.Anomalies, sim.Anomaly{Kind: t, Detail: detail, Ops: h.Refs(cs[0].Involved(), maxOps)})
 	}
 	counts := map[string]int{}
 	for t, cs := range found {
@@ -75,3 +76,6 @@ func (c *checker) check(h sim.History) sim.Result {
 	}
 	return res
 }
+
+// maxOps caps the operations an anomaly lists.
+const maxOps = 20

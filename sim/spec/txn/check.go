@@ -54,7 +54,8 @@ func (c *checker) history(h sim.History) elle.History {
 }
 
 // check judges h as Maelstrom does: Elle's verdict, less the
-// cycle-search-timeouts, which Maelstrom drops.
+// cycle-search-timeouts, which Maelstrom drops. Each anomaly describes
+// its first case and lists that case's operations.
 func (c *checker) check(h sim.History) sim.Result {
 	eh := c.history(h)
 	found, err := c.analyze(eh)
@@ -72,7 +73,8 @@ func (c *checker) check(h sim.History) sim.Result {
 			continue
 		}
 		res.Valid = false
-		res.Anomalies = append(res.Anomalies, sim.Anomaly{Kind: t, Detail: describe(er.Anomalies[t])})
+		cs := er.Anomalies[t]
+		res.Anomalies = append(res.Anomalies, sim.Anomaly{Kind: t, Detail: describe(cs), Ops: h.Refs(cs[0].Involved(), maxOps)})
 	}
 	counts := map[string]int{}
 	for t, cs := range found {
@@ -85,9 +87,12 @@ func (c *checker) check(h sim.History) sim.Result {
 	if len(er.Not) > 0 || len(er.AlsoNot) > 0 {
 		res.Stats["not"], res.Stats["also-not"] = er.Not, er.AlsoNot
 	}
-	res.Strict = garbageReads(eh)
+	res.Strict = garbageReads(eh, h)
 	return res
 }
+
+// maxOps caps the operations an anomaly lists.
+const maxOps = 20
 
 // describe summarises an anomaly's cases: how many, and the first.
 func describe(cs []elle.Case) string {
@@ -174,8 +179,9 @@ func readCases(h elle.History, found elle.Anomalies) {
 
 // garbageReads is the simulator's own check: an ok read of a value that
 // no transaction, of any outcome, ever wrote to that key. Elle ignores
-// such reads (they make no edge).
-func garbageReads(h elle.History) []sim.Anomaly {
+// such reads (they make no edge). h is Elle's view of sh; the anomaly
+// lists the first such read's operation.
+func garbageReads(h elle.History, sh sim.History) []sim.Anomaly {
 	written := map[elle.KV]bool{}
 	for _, op := range h {
 		for _, m := range op.Value {
@@ -184,7 +190,7 @@ func garbageReads(h elle.History) []sim.Anomaly {
 			}
 		}
 	}
-	var n int
+	var n, firstOp int
 	var first string
 	for _, op := range h {
 		if op.Type != elle.OK {
@@ -193,7 +199,7 @@ func garbageReads(h elle.History) []sim.Anomaly {
 		for _, m := range op.Value {
 			if m.F == "r" && m.Value != elle.Nil && !written[elle.KV{Key: m.Key, Value: m.Value}] {
 				if n == 0 {
-					first = fmt.Sprintf("%s in %s", m, op)
+					first, firstOp = fmt.Sprintf("%s in %s", m, op), op.Index
 				}
 				n++
 			}
@@ -202,7 +208,8 @@ func garbageReads(h elle.History) []sim.Anomaly {
 	if n == 0 {
 		return nil
 	}
-	return []sim.Anomaly{{Kind: "garbage-read", Detail: fmt.Sprintf("%d reads of values no transaction wrote, e.g. %s", n, first)}}
+	return []sim.Anomaly{{Kind: "garbage-read", Detail: fmt.Sprintf("%d reads of values no transaction wrote, e.g. %s", n, first),
+		Ops: sh.Refs([]int{firstOp}, maxOps)}}
 }
 
 // versions is the inferred version order: per key, each version's direct
@@ -237,16 +244,30 @@ type versionGraph struct {
 	order versions
 }
 
-// cyclicVersions is Elle's :cyclic-versions case.
+// cyclicVersions is Elle's :cyclic-versions case; txns are the
+// transactions (Index) whose writes following their reads order the
+// versions in the cycle.
 type cyclicVersions struct {
 	key     string
 	scc     []string
 	sources []string
+	txns    []int
 }
 
 func (c cyclicVersions) String() string {
 	return fmt.Sprintf("key %s: versions %s are ordered in a cycle (sources: %s)",
 		c.key, strings.Join(c.scc, ", "), strings.Join(c.sources, ", "))
+}
+
+// Involved implements elle.Case: the transactions that order the
+// versions, in history order.
+func (c cyclicVersions) Involved() []int { return c.txns }
+
+// wfrLink is one transaction's read of key = from followed by its write
+// of key = to.
+type wfrLink struct {
+	op            int // Index
+	key, from, to string
 }
 
 // versionGraphs infers the version order as Elle does for Maelstrom's
@@ -258,6 +279,7 @@ func (c cyclicVersions) String() string {
 func versionGraphs(h elle.History, found elle.Anomalies) versionGraph {
 	initial := versions{}
 	wfr := versions{}
+	var links []wfrLink
 	for _, op := range h {
 		if op.Type == elle.Fail {
 			continue
@@ -273,6 +295,7 @@ func versionGraphs(h elle.History, found elle.Anomalies) versionGraph {
 				}
 				if w, ok := elle.Lookup(writes, r.Key); ok && w != elle.Nil {
 					wfr.link(r.Key, r.Value, w)
+					links = append(links, wfrLink{op.Index, r.Key, r.Value, w})
 				}
 			}
 		}
@@ -288,6 +311,11 @@ func versionGraphs(h elle.History, found elle.Anomalies) versionGraph {
 	if cs := cyclicVersionCases(merged); len(cs) > 0 {
 		for _, c := range cs {
 			c.sources = append(slices.Clone(sources), "wfr-keys")
+			for _, l := range links {
+				if l.key == c.key && slices.Contains(c.scc, l.from) && slices.Contains(c.scc, l.to) {
+					c.txns = append(c.txns, l.op)
+				}
+			}
 			found.Add("cyclic-versions", c)
 		}
 	} else {
