@@ -2,10 +2,10 @@ package appendtxn
 
 import (
 	"fmt"
-	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/internal/anomalytest"
 )
 
 // TestAnomalyOps: each anomaly lists the operations of its first case,
@@ -55,20 +55,7 @@ func TestAnomalyOps(t *testing.T) {
 			}
 			h := history(t, tt.txs...)
 			res := sim.Check(s.Checker(), h)
-			got := map[string][]int{}
-			for _, a := range res.Anomalies {
-				var ids []int
-				for _, o := range a.Ops {
-					if o != h[o.Index].Ref() {
-						t.Errorf("%s lists %+v, not operation %d as it is", a.Kind, o, o.Index)
-					}
-					ids = append(ids, o.Index)
-				}
-				got[a.Kind] = ids
-				if a.Kind != "incompatible-order" && !namesInOrder(a.Detail, ids) {
-					t.Errorf("%s lists %v, not the operations its detail names in order:\n%s", a.Kind, ids, a.Detail)
-				}
-			}
+			got := anomalytest.Ops(t, h, res.Anomalies, "incompatible-order")
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("ops %v, want %v", got, tt.want)
 				for _, a := range res.Anomalies {
@@ -77,18 +64,4 @@ func TestAnomalyOps(t *testing.T) {
 			}
 		})
 	}
-}
-
-// namesInOrder reports whether detail names the transactions ids (":index
-// i") in that order.
-func namesInOrder(detail string, ids []int) bool {
-	at := 0
-	for _, id := range ids {
-		i := strings.Index(detail[at:], fmt.Sprintf(":index %d,", id))
-		if i < 0 {
-			return false
-		}
-		at += i + 1
-	}
-	return len(ids) > 0
 }

@@ -3,10 +3,10 @@ package txn
 import (
 	"fmt"
 	"slices"
-	"strings"
 	"testing"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/internal/anomalytest"
 )
 
 // TestAnomalyOps: each anomaly lists the operations of its first case,
@@ -53,20 +53,7 @@ func TestAnomalyOps(t *testing.T) {
 			}
 			h := hist(t, tt.txs...)
 			res := sim.Check(s.Checker(), h)
-			got := map[string][]int{}
-			for _, a := range append(res.Anomalies, res.Strict...) {
-				var ids []int
-				for _, o := range a.Ops {
-					if o != h[o.Index].Ref() {
-						t.Errorf("%s lists %+v, not operation %d as it is", a.Kind, o, o.Index)
-					}
-					ids = append(ids, o.Index)
-				}
-				got[a.Kind] = ids
-				if a.Kind != "cyclic-versions" && !namesInOrder(a.Detail, ids) {
-					t.Errorf("%s lists %v, not the operations its detail names in order:\n%s", a.Kind, ids, a.Detail)
-				}
-			}
+			got := anomalytest.Ops(t, h, append(res.Anomalies, res.Strict...), "cyclic-versions")
 			if fmt.Sprint(got) != fmt.Sprint(tt.want) {
 				t.Errorf("ops %v, want %v", got, tt.want)
 				for _, a := range append(res.Anomalies, res.Strict...) {
@@ -75,20 +62,6 @@ func TestAnomalyOps(t *testing.T) {
 			}
 		})
 	}
-}
-
-// namesInOrder reports whether detail names the transactions ids (":index
-// i") in that order.
-func namesInOrder(detail string, ids []int) bool {
-	at := 0
-	for _, id := range ids {
-		i := strings.Index(detail[at:], fmt.Sprintf(":index %d,", id))
-		if i < 0 {
-			return false
-		}
-		at += i + 1
-	}
-	return len(ids) > 0
 }
 
 // TestAnomalyOpsCapped: a case of many transactions lists the first
