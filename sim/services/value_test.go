@@ -18,6 +18,21 @@ func mustValue(t *testing.T, raw string) value {
 	return v
 }
 
+// checkRendering checks how v is written back in a read_ok (json), printed
+// by pr-str (pr) and by str.
+func checkRendering(t *testing.T, v value, json, pr, str string) {
+	t.Helper()
+	if got := string(v.json()); got != json {
+		t.Errorf("json %s, want %s", got, json)
+	}
+	if got := v.pr(); got != pr {
+		t.Errorf("pr %q, want %q", got, pr)
+	}
+	if got := v.str(); got != str {
+		t.Errorf("str %q, want %q", got, str)
+	}
+}
+
 // TestValueRendering: how Maelstrom writes a stored value back (cheshire),
 // prints it in an error text (pr-str) and as lww-kv's from (str).
 func TestValueRendering(t *testing.T) {
@@ -45,16 +60,7 @@ func TestValueRendering(t *testing.T) {
 	}
 	for _, tc := range tests {
 		t.Run(tc.in, func(t *testing.T) {
-			v := mustValue(t, tc.in)
-			if got := string(v.json()); got != tc.json {
-				t.Errorf("json %s, want %s", got, tc.json)
-			}
-			if got := v.pr(); got != tc.pr {
-				t.Errorf("pr %q, want %q", got, tc.pr)
-			}
-			if got := v.str(); got != tc.str {
-				t.Errorf("str %q, want %q", got, tc.str)
-			}
+			checkRendering(t, mustValue(t, tc.in), tc.json, tc.pr, tc.str)
 		})
 	}
 }
@@ -195,15 +201,7 @@ func TestValueRoundTrip(t *testing.T) {
 			if v.src != tc.src {
 				t.Errorf("src %s, want %s", v.src, tc.src)
 			}
-			if got := string(v.json()); got != tc.json {
-				t.Errorf("json %s, want %s", got, tc.json)
-			}
-			if got := v.pr(); got != tc.pr {
-				t.Errorf("pr %q, want %q", got, tc.pr)
-			}
-			if got := v.str(); got != tc.str {
-				t.Errorf("str %q, want %q", got, tc.str)
-			}
+			checkRendering(t, v, tc.json, tc.pr, tc.str)
 			if got := v.eq == v.src; got != tc.shared {
 				t.Errorf("eq %s is src: %v, want %v", v.eq, got, tc.shared)
 			}
