@@ -180,6 +180,9 @@ func TestLinKVBrokenNodesAreCaught(t *testing.T) {
 				if a.Kind != "nonlinearizable" {
 					t.Fatalf("anomaly of kind %s: %s", a.Kind, a.Detail)
 				}
+				if len(a.Ops) == 0 {
+					t.Errorf("the anomaly lists none of the operations no linearization reaches: %s", a.Detail)
+				}
 				path := a.Detail[strings.LastIndex(a.Detail, " ")+1:]
 				if !strings.HasPrefix(path, c.LogDir) {
 					t.Fatalf("visualisation %s not in the log directory %s", path, c.LogDir)
