@@ -41,6 +41,12 @@ func Challenges(list string) []Challenge {
 // the command), its directory and the wall time of the whole to stderr,
 // so that the table is the same on every machine. It returns ExitValid when every run was valid.
 func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
+	return demo(list, true, stdout, stderr, virtual)
+}
+
+// demo is Demo, with the runs written to the run store only when stored
+// is set (the README's tables are regenerated without).
+func demo(list string, stored bool, stdout, stderr io.Writer, virtual func(func())) int {
 	if list == "" {
 		list = challengesTxt
 	}
@@ -59,6 +65,9 @@ func Demo(list string, stdout, stderr io.Writer, virtual func(func())) int {
 		if err != nil {
 			fmt.Fprintf(stderr, "sim demo: %s: %v\n", c.ID, err)
 			return ExitUsage
+		}
+		if !stored {
+			opts.store = ""
 		}
 		rep, err := runStored(cfg, opts.store, false, virtual, stderr)
 		if err != nil {

@@ -91,7 +91,7 @@ func generate(args []string, dir string, stderr io.Writer, virtual func(func()))
 			}
 			list = string(raw)
 		}
-		code = Demo(list, &b, stderr, virtual)
+		code = demo(list, false, &b, stderr, virtual)
 	default:
 		fmt.Fprintf(stderr, "sim readme: unknown block command %q (demo [FILE], fidelity)\n", strings.Join(args, " "))
 	}
