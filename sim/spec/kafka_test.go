@@ -3,7 +3,6 @@ package spec
 import (
 	"encoding/json"
 	"fmt"
-	"maps"
 	"math"
 	"math/rand/v2"
 	"reflect"
@@ -453,9 +452,9 @@ func TestKafkaWholeRunAgainstAHealthyLog(t *testing.T) {
 			if i > 0 {
 				gaps = append(gaps, (op.Invoke - ops[2+i-1].Invoke).Seconds())
 			}
-			for k, ps := range kafkaMops(op.Out)[0].Msgs {
-				for _, p := range ps {
-					read[k] = max(read[k], p.Offset+1)
+			for _, km := range kafkaMops(op.Out)[0].Polled.Msgs {
+				for _, p := range km.Pairs {
+					read[km.Key] = max(read[km.Key], p.Offset+1)
 				}
 			}
 			caught := true
@@ -480,6 +479,16 @@ func TestKafkaWholeRunAgainstAHealthyLog(t *testing.T) {
 	if len(gaps) < 40 || mean < 0.15 || mean > 0.25 {
 		t.Fatalf("%d final poll gaps, mean %.3f s, want about 0.2", len(gaps), mean)
 	}
+}
+
+// kafkaKeyPairs returns key k's pairs in ms.
+func kafkaKeyPairs(ms kafkaMsgs, k string) []kafkaPair {
+	for _, km := range ms {
+		if km.Key == k {
+			return km.Pairs
+		}
+	}
+	return nil
 }
 
 func kafkaFs(ops []sim.Op) []string {
@@ -549,21 +558,22 @@ func TestKafkaClient(t *testing.T) {
 	f.committed["1"] = 1
 	f.calls = nil
 	// A poll before any assign asks nothing.
-	if m := kafkaMops(do(poll).Value)[0]; len(m.Msgs) != 0 || len(m.From) != 0 || m.Commit != nil {
+	if m := kafkaMops(do(poll).Value)[0].Polled; len(m.Msgs) != 0 || len(m.From) != 0 || m.Commit != nil {
 		t.Fatalf("unassigned poll %+v", m)
 	}
 	// Assign starts at the committed offset (inclusive, as Maelstrom
 	// does), 0 for keys with none.
 	done := do(gen.Op{F: "assign", Value: []string{"1", "2"}})
 	if done.Type != gen.OK || !slices.Equal(done.Value.(kafkaAssigned).Keys, []string{"1", "2"}) ||
-		!maps.Equal(done.Value.(kafkaAssigned).Committed, map[string]int64{"1": 1}) {
+		!slices.Equal(done.Value.(kafkaAssigned).Committed, kafkaKeyOffsetsOf(map[string]int64{"1": 1})) {
 		t.Fatalf("assign completion %+v", done)
 	}
-	m := kafkaMops(do(poll).Value)[0]
-	if !maps.Equal(m.From, map[string]int64{"1": 1, "2": 0}) || len(m.Msgs["1"]) != 3 || m.Msgs["1"][0] != (kafkaPair{Offset: 1, Msg: 2}) {
+	m := kafkaMops(do(poll).Value)[0].Polled
+	if ps := kafkaKeyPairs(m.Msgs, "1"); !slices.Equal(m.From, kafkaKeyOffsetsOf(map[string]int64{"1": 1, "2": 0})) ||
+		len(m.Msgs) != 1 || len(ps) != 3 || ps[0] != (kafkaPair{Offset: 1, Msg: 2}) {
 		t.Fatalf("poll %+v", m)
 	}
-	if !maps.Equal(m.Commit, map[string]int64{"1": 3}) || f.committed["1"] != 3 {
+	if !slices.Equal(m.Commit, kafkaKeyOffsetsOf(map[string]int64{"1": 3})) || f.committed["1"] != 3 {
 		t.Fatalf("commit %v, server has %v", m.Commit, f.committed)
 	}
 	if !slices.Equal(f.calls, []string{"poll", "list_committed_offsets", "poll", "commit_offsets"}) {
@@ -572,11 +582,11 @@ func TestKafkaClient(t *testing.T) {
 	// Reassigning keeps the position of a kept key, drops the others.
 	f.calls = nil
 	do(gen.Op{F: "assign", Value: []string{"1"}})
-	if m := kafkaMops(do(poll).Value)[0]; !maps.Equal(m.From, map[string]int64{"1": 4}) {
+	if m := kafkaMops(do(poll).Value)[0].Polled; !slices.Equal(m.From, kafkaKeyOffsetsOf(map[string]int64{"1": 4})) {
 		t.Fatalf("poll after reassign asked %v", m.From)
 	}
 	// An empty poll commits nothing.
-	if m := kafkaMops(do(poll).Value)[0]; !maps.Equal(m.From, map[string]int64{"1": 5}) || m.Commit != nil {
+	if m := kafkaMops(do(poll).Value)[0].Polled; !slices.Equal(m.From, kafkaKeyOffsetsOf(map[string]int64{"1": 5})) || m.Commit != nil {
 		t.Fatalf("empty poll %+v", m)
 	}
 	if !slices.Equal(f.calls, []string{"list_committed_offsets", "poll", "commit_offsets", "poll"}) {
@@ -588,14 +598,14 @@ func TestKafkaClient(t *testing.T) {
 	if done.Value.(kafkaAssigned).Committed != nil || len(f.calls) != 0 {
 		t.Fatalf("seek assign %+v, calls %v", done, f.calls)
 	}
-	if m := kafkaMops(do(poll).Value)[0]; !maps.Equal(m.From, map[string]int64{"1": 0, "7": 0}) {
+	if m := kafkaMops(do(poll).Value)[0].Polled; !slices.Equal(m.From, kafkaKeyOffsetsOf(map[string]int64{"1": 0, "7": 0})) {
 		t.Fatalf("poll after seek asked %v", m.From)
 	}
 	// Crash: info, and the client's state is gone.
 	if done := do(gen.Op{F: "crash"}); done.Type != gen.Info {
 		t.Fatalf("crash %+v", done)
 	}
-	if m := kafkaMops(do(poll).Value)[0]; len(m.From) != 0 {
+	if m := kafkaMops(do(poll).Value)[0].Polled; len(m.From) != 0 {
 		t.Fatalf("a crashed client kept offsets %v", m.From)
 	}
 }
@@ -696,7 +706,102 @@ func TestKafkaClientErrors(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if m := kafkaMops(done.Value)[0]; m.Msgs["3"][0].Raw != `"x"` {
+	if m := kafkaMops(done.Value)[0].Polled; len(m.Msgs) != 1 || m.Msgs[0].Key != "3" || m.Msgs[0].val(0) != (kafkaVal{Raw: `"x"`}) {
 		t.Fatalf("poll of a string message %+v", m)
 	}
+}
+
+func TestKafkaValuesJSON(t *testing.T) {
+	// The run store keeps values as JSON: the compact forms write what
+	// maps of keys would.
+	polled := &kafkaPolled{
+		Msgs: kafkaMsgs{{Key: "2", Pairs: []kafkaPair{{0, 5}}}, {Key: "10", Pairs: []kafkaPair{{1, 0}, {2, 7}}, Raw: map[int]string{0: `"x"`}}},
+		From: kafkaKeyOffsetsOf(map[string]int64{"2": 0, "10": 1}), Commit: kafkaKeyOffsetsOf(map[string]int64{"2": 0, "10": 2})}
+	for _, tc := range []struct {
+		v    any
+		want string
+	}{
+		{[]kafkaMop{{F: "send", Key: "3", Msg: 1}}, `[{"f":"send","key":"3","msg":1}]`},
+		{[]kafkaMop{{F: "send", Key: "3", Msg: 1, Offset: 4, Acked: true}}, `[{"f":"send","key":"3","msg":1,"offset":4,"acked":true}]`},
+		{kafkaPollValue, `[{"f":"poll"}]`},
+		{[]kafkaMop{{F: "poll", Polled: &kafkaPolled{Msgs: kafkaMsgs{}, From: kafkaKeyOffsets{}}}}, `[{"f":"poll"}]`},
+		{[]kafkaMop{{F: "poll", Polled: polled}}, `[{"f":"poll","msgs":{"10":[{"offset":1,"msg":0,"raw":"\"x\""},{"offset":2,"msg":7}],"2":[{"offset":0,"msg":5}]},` +
+			`"from":{"10":1,"2":0},"commit":{"10":2,"2":0}}]`},
+		{kafkaAssigned{Keys: []string{"1"}}, `{"keys":["1"]}`},
+		{kafkaAssigned{Keys: []string{"1"}, Committed: kafkaKeyOffsets{}}, `{"keys":["1"]}`},
+		{kafkaAssigned{Keys: []string{"1"}, Committed: kafkaKeyOffsetsOf(map[string]int64{"1": 2})}, `{"keys":["1"],"committed":{"1":2}}`},
+		{map[string]any{"type": "poll", "offsets": kafkaKeyOffsetsOf(nil)}, `{"offsets":{},"type":"poll"}`},
+		{kafkaKeyOffsets(nil), `null`},
+		{kafkaMsgs{{Key: "<&>", Pairs: []kafkaPair{}}}, `{"\u003c\u0026\u003e":[]}`},
+	} {
+		if b, err := json.Marshal(tc.v); err != nil || string(b) != tc.want {
+			t.Errorf("%+v: %s %v, want %s", tc.v, b, err, tc.want)
+		}
+	}
+}
+
+// kafkaScanCases are replies' msgs fields of every form; the scanner must
+// read those it takes as kafkaDecodeMsgs does.
+var kafkaScanCases = []struct {
+	raw     string
+	scanned bool // kafkaScanMsgs takes it
+}{
+	{`{}`, true},
+	{` { } `, true},
+	{`{"1":[]}`, true},
+	{`{"10":[[0,1],[1,2]],"2":[[5,-3]],"9":[]}`, true},
+	{"{\n\t\"1\" : [ [ 0 , 1 ] ,\r\n[1,2] ] }", true},
+	{`{"a b":[[-0,0]]}`, true},
+	{`{"1":[[9223372036854775807,-9223372036854775808]]}`, true},
+	{`{"1":[[9223372036854775808,1]]}`, false}, // too big: an error
+	{`{"1":[[0,1.5]]}`, false},                 // a message that is not an integer
+	{`{"1":[[0,1e3]]}`, false},
+	{`{"1":[[0,"x"]]}`, false},
+	{`{"1":[[0,{"a":[1]}]]}`, false},
+	{`{"1":[[0.5,1]]}`, false}, // an error
+	{`{"1":[[0]]}`, false},     // an error
+	{`{"1":[[0,1,2]]}`, false}, // an error
+	{`{"1":[0]}`, false},       // an error
+	{`{"1":{}}`, false},        // an error
+	{`{"1":null}`, false},
+	{`null`, false}, // an error
+	{`[]`, false},   // an error
+	{`{"1":[[0,1]],"1":[[2,3]]}`, false},
+	{`{"\u0031":[[0,1]]}`, false},
+	{`{"é":[[0,1]]}`, false},
+}
+
+func TestKafkaScanMsgs(t *testing.T) {
+	for _, tc := range kafkaScanCases {
+		got, ok := kafkaScanMsgs([]byte(tc.raw))
+		if ok != tc.scanned {
+			t.Errorf("%s: scanned %v, want %v", tc.raw, ok, tc.scanned)
+		}
+		want, err := kafkaDecodeMsgs(json.RawMessage(tc.raw))
+		if ok && (err != nil || !reflect.DeepEqual(got, want)) {
+			t.Errorf("%s: scanned %+v, decoded %+v %v", tc.raw, got, want, err)
+		}
+		field, ferr := kafkaMsgsField(json.RawMessage(tc.raw))
+		if (ferr != nil) != (err != nil) || (err == nil && !reflect.DeepEqual(field, any(want))) {
+			t.Errorf("%s: field %+v %v, decoded %+v %v", tc.raw, field, ferr, want, err)
+		}
+	}
+}
+
+func FuzzKafkaScanMsgs(f *testing.F) {
+	for _, tc := range kafkaScanCases {
+		f.Add(tc.raw)
+	}
+	f.Fuzz(func(t *testing.T, raw string) {
+		if !json.Valid([]byte(raw)) {
+			return // replies are valid JSON by the time their fields are read
+		}
+		got, ok := kafkaScanMsgs([]byte(raw))
+		if !ok {
+			return
+		}
+		if want, err := kafkaDecodeMsgs(json.RawMessage(raw)); err != nil || !reflect.DeepEqual(got, want) {
+			t.Fatalf("%s: scanned %+v, decoded %+v %v", raw, got, want, err)
+		}
+	})
 }

@@ -66,14 +66,19 @@ func (s *kafkaSpec) Generators(t *gen.Test) (load, final gen.Gen) {
 // key the transaction touched, a read's too) in Ext["keys"].
 func kafkaTxn(op gen.Op) gen.Op {
 	m := op.Value.([]elle.Mop)[0]
-	mop := kafkaMop{F: "poll"}
+	op.F, op.Value = "poll", kafkaPollValue
 	if m.F == "append" {
 		v, _ := strconv.ParseInt(m.Value, 10, 64) // Elle's appends are 1, 2, 3, ...
-		mop = kafkaMop{F: "send", Key: m.Key, Msg: v}
+		op.F, op.Value = "send", []kafkaMop{{F: "send", Key: m.Key, Msg: v}}
 	}
-	op.F, op.Value, op.Ext = mop.F, []kafkaMop{mop}, map[string]any{"keys": []string{m.Key}}
+	op.Ext = map[string]any{"keys": []string{m.Key}}
 	return op
 }
+
+// kafkaPollValue is the invocation value of every poll, [[:poll]]. The
+// run keeps every invocation's value, so polls share this one; no one
+// changes it.
+var kafkaPollValue any = []kafkaMop{{F: "poll"}}
 
 // kafkaTrack is Jepsen's track-key-offsets: every ok completion's highest
 // offsets per key go into the shared max-offsets map.
@@ -82,6 +87,7 @@ type kafkaTrack struct {
 	g       gen.Gen
 }
 
+// Op implements gen.Gen.
 func (k kafkaTrack) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool) {
 	op, g2, ok := gen.Next(k.g, t, ctx)
 	if !ok {
@@ -93,6 +99,7 @@ func (k kafkaTrack) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool) {
 	return op, kafkaTrack{k.offsets, g2}, true
 }
 
+// Update implements gen.Gen.
 func (k kafkaTrack) Update(t *gen.Test, ctx gen.Context, e gen.Op) gen.Gen {
 	if e.Type == gen.OK {
 		if offs := kafkaMaxOffsets(e); len(offs) > 0 {
@@ -109,6 +116,7 @@ func (k kafkaTrack) Update(t *gen.Test, ctx gen.Context, e gen.Op) gen.Gen {
 // without their :keys.
 type kafkaInterleave struct{ g gen.Gen }
 
+// Op implements gen.Gen.
 func (s kafkaInterleave) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool) {
 	op, g2, ok := gen.Next(s.g, t, ctx)
 	if !ok {
@@ -136,6 +144,7 @@ func (s kafkaInterleave) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool
 	return op, kafkaInterleave{g2}, true
 }
 
+// Update implements gen.Gen.
 func (s kafkaInterleave) Update(t *gen.Test, ctx gen.Context, e gen.Op) gen.Gen {
 	return kafkaInterleave{gen.Update(s.g, t, ctx, e)}
 }
@@ -149,6 +158,7 @@ type kafkaPollUnseen struct {
 	sent, polled map[string]int64
 }
 
+// Op implements gen.Gen.
 func (p kafkaPollUnseen) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool) {
 	op, g2, ok := gen.Next(p.g, t, ctx)
 	if !ok {
@@ -173,6 +183,7 @@ func (p kafkaPollUnseen) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool
 	return op, next, true
 }
 
+// Update implements gen.Gen.
 func (p kafkaPollUnseen) Update(t *gen.Test, ctx gen.Context, e gen.Op) gen.Gen {
 	if e.Type != gen.OK {
 		return p
@@ -209,6 +220,8 @@ func kafkaBehind(polled, sent map[string]int64, k string) bool {
 	return po < se
 }
 
+// kafkaMergeMax raises each key's offset in dst to its offset in src, where
+// higher or absent.
 func kafkaMergeMax(dst, src map[string]int64) {
 	for k, v := range src {
 		if cur, ok := dst[k]; !ok || v > cur {
@@ -231,16 +244,16 @@ func kafkaMaxPollOffsets(e gen.Op) map[string]int64 {
 	}
 	out := map[string]int64{}
 	for _, m := range kafkaMops(e.Value) {
-		if m.F != "poll" {
+		if m.F != "poll" || m.Polled == nil {
 			continue
 		}
-		for k, pairs := range m.Msgs {
+		for _, km := range m.Polled.Msgs {
 			top := int64(-1)
-			for _, pr := range pairs {
+			for _, pr := range km.Pairs {
 				top = max(top, pr.Offset)
 			}
-			if cur, ok := out[k]; !ok || top > cur {
-				out[k] = top
+			if cur, ok := out[km.Key]; !ok || top > cur {
+				out[km.Key] = top
 			}
 		}
 	}
@@ -289,7 +302,7 @@ func kafkaFinalPollsGen(offsets *kafkaOffsets) gen.Gen {
 				gen.Once(gen.Op{Type: gen.Invoke, F: "assign", Value: slices.Clone(keys),
 					Ext: map[string]any{"seek-to-beginning?": true}}),
 				gen.Stagger(kafkaFinalPollGap, gen.Repeat(-1, gen.Once(gen.Op{Type: gen.Invoke, F: "poll",
-					Value: []kafkaMop{{F: "poll"}}, Ext: map[string]any{"poll-ms": 1000}})))))
+					Value: kafkaPollValue, Ext: map[string]any{"poll-ms": 1000}})))))
 		}
 		return kafkaFinalPolls{targets: targets, g: gen.Iterate(round)}
 	})
@@ -304,6 +317,7 @@ type kafkaFinalPolls struct {
 	g       gen.Gen
 }
 
+// Op implements gen.Gen.
 func (f kafkaFinalPolls) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool) {
 	if len(f.targets) == 0 {
 		return gen.Op{}, nil, false
@@ -315,6 +329,7 @@ func (f kafkaFinalPolls) Op(t *gen.Test, ctx gen.Context) (gen.Op, gen.Gen, bool
 	return op, kafkaFinalPolls{f.targets, g2}, true
 }
 
+// Update implements gen.Gen.
 func (f kafkaFinalPolls) Update(_ *gen.Test, _ gen.Context, e gen.Op) gen.Gen {
 	if e.Type != gen.OK || e.F != "poll" {
 		return f
