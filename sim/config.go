@@ -232,6 +232,9 @@ type Report struct {
 	// store/<workload>/<time>), when it was written to one.
 	Store string `json:"store,omitempty"`
 
+	// History is the run's client operations, in invocation order,
+	// without their completion values: the checker saw each as it came,
+	// and Config.Record (the run store's history files) has them all.
 	History History `json:"-"`
 }
 
