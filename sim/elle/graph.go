@@ -1,7 +1,6 @@
 package elle
 
 import (
-	"cmp"
 	"slices"
 	"strings"
 )
@@ -152,33 +151,69 @@ func (g *Graph) Out(a int) []int32 {
 // SCCs returns the strongly connected components of more than one vertex,
 // each sorted, ordered by their smallest vertex.
 func (g *Graph) SCCs() [][]int {
-	g.freeze()
 	all := make([]int, g.n)
 	for i := range all {
 		all[i] = i
 	}
-	sub := g.sub(all, func(Kinds) bool { return true })
-	comp, _ := tarjan(sub)
-	return groups(comp, all)
+	d := Digraph{*g.sub(all, func(Kinds) bool { return true })}
+	var out [][]int
+	for _, c := range d.SCCs() {
+		vs := make([]int, len(c))
+		for i, v := range c {
+			vs[i] = int(v)
+		}
+		out = append(out, vs)
+	}
+	return out
 }
 
-// groups turns a component labelling of local vertices into the lists of
-// vertices (mapped through verts) of every component of two or more,
-// sorted, ordered by their smallest vertex.
-func groups(comp []int32, verts []int) [][]int {
-	by := map[int32][]int{}
-	for i, c := range comp {
-		by[c] = append(by[c], verts[i])
+// Digraph is a compact directed graph over vertices 0..n-1, in CSR form
+// and with no map of edges, for analyses of graphs too large for Graph
+// (hundreds of thousands of vertices). Its searches are those of Graph's
+// cycle search.
+type Digraph struct {
+	d dg
+}
+
+// NewDigraph returns the graph in which vertex v has edges to
+// to[start[v]:start[v+1]], in that order; start has one entry more than
+// there are vertices, start[0] is 0 and the last is len(to). The graph
+// keeps both slices.
+func NewDigraph(start, to []int32) *Digraph {
+	return &Digraph{dg{start: start, to: to}}
+}
+
+// SCCs returns the strongly connected components of more than one vertex,
+// each sorted, ordered by their smallest vertex.
+func (g *Digraph) SCCs() [][]int32 {
+	comp, ncomp := tarjan(&g.d)
+	size := make([]int32, ncomp)
+	for _, c := range comp {
+		size[c]++
 	}
-	var out [][]int
-	for _, vs := range by {
-		if len(vs) > 1 {
-			slices.Sort(vs)
-			out = append(out, vs)
+	at := make([]int32, ncomp) // 1 + the component's place in out; 0: not there yet
+	var out [][]int32
+	for v, c := range comp {
+		if size[c] < 2 {
+			continue
 		}
+		if at[c] == 0 {
+			out = append(out, make([]int32, 0, size[c]))
+			at[c] = int32(len(out))
+		}
+		out[at[c]-1] = append(out[at[c]-1], int32(v))
 	}
-	slices.SortFunc(out, func(a, b []int) int { return cmp.Compare(a[0], b[0]) })
 	return out
+}
+
+// Cycle returns a shortest cycle through v whose vertices, v included,
+// are all ones for which inside is true, as its vertices from v round to
+// v again, or nil when there is none. It is a breadth-first search from v that goes through
+// each vertex's edges in order, so of several shortest cycles it returns
+// the first it meets.
+func (g *Digraph) Cycle(v int32, inside func(int32) bool) []int32 {
+	p, _ := g.d.bfs(v, v, true, inside, nil)
+	return p
 }
 
 // dg is a compact directed graph over local vertices 0..n-1 with a label
@@ -285,18 +320,29 @@ func tarjan(d *dg) (comp []int32, ncomp int) {
 }
 
 // path returns a shortest path from a to b in d through vertices for which
-// inside is true (both ends included), as the list of vertices, or nil.
-// It charges its work to bud.
+// inside is true (both ends included), as the list of vertices, or nil;
+// the path from a vertex to itself is that vertex alone. It charges its
+// work to bud.
 func (d *dg) path(a, b int32, inside func(int32) bool, bud *budget) ([]int32, error) {
+	return d.bfs(a, b, false, inside, bud)
+}
+
+// bfs is path's breadth-first search from a to b, through each vertex's
+// edges in order; with around, a path must have an edge, so that from a
+// to a itself it is a shortest cycle.
+func (d *dg) bfs(a, b int32, around bool, inside func(int32) bool, bud *budget) ([]int32, error) {
 	prev := make(map[int32]int32, 64)
-	prev[a] = -1
+	if !around {
+		prev[a] = -1
+	}
 	queue := []int32{a}
-	for len(queue) > 0 {
+	for first := true; len(queue) > 0; first = false {
 		v := queue[0]
 		queue = queue[1:]
-		if v == b {
-			var p []int32
-			for x := b; x != -1; x = prev[x] {
+		if v == b && !(around && first) {
+			p := []int32{b}
+			for x := b; x != a || (around && len(p) == 1); {
+				x = prev[x]
 				p = append(p, x)
 			}
 			slices.Reverse(p)

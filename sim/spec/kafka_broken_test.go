@@ -3,7 +3,9 @@ package spec_test
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"sync"
 	"testing"
@@ -215,6 +217,9 @@ func TestKafkaBrokenNodesAreCaught(t *testing.T) {
 					strict = append(strict, a.Kind)
 				}
 			}
+			for _, a := range append(slices.Clone(rep.Anomalies), rep.Strict...) {
+				checkKafkaOps(t, a)
+			}
 			t.Logf("anomaly kinds: %v; strict: %v", got, strict)
 			if tt.want == "" {
 				if !rep.Valid {
@@ -248,4 +253,28 @@ func TestKafkaBrokenNodesAreCaught(t *testing.T) {
 			t.Fatalf("invalid run of the real node: %+v; strict %+v", rep.Anomalies, rep.Strict)
 		}
 	})
+}
+
+// kafkaOpName is how a kafka anomaly's detail names an op: "op 12
+// (p3→n1 poll ok 10.0..11.5ms", then its value.
+var kafkaOpName = regexp.MustCompile(`op \d+ \(p\d+→\S+ \S+ \S+ \d+\.\d\.\.\d+\.\dms`)
+
+// checkKafkaOps fails unless kafka anomaly a lists the ops its detail
+// names, each once, in the order first named: the first 20 of them, as
+// many as an anomaly lists.
+func checkKafkaOps(t *testing.T, a sim.Anomaly) {
+	t.Helper()
+	var named, listed []string
+	for _, n := range kafkaOpName.FindAllString(a.Detail, -1) {
+		if !slices.Contains(named, n) {
+			named = append(named, n)
+		}
+	}
+	named = named[:min(len(named), 20)]
+	for _, o := range a.Ops {
+		listed = append(listed, fmt.Sprintf("op %d (p%d→%s %s %s %.1f..%.1fms", o.Index, o.Process, o.Node, o.F, o.Type, o.InvokeMS, o.CompleteMS))
+	}
+	if !slices.Equal(listed, named) {
+		t.Errorf("%s lists ops %q, not the ops its detail names, %q: %s", a.Kind, listed, named, a.Detail)
+	}
 }

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/glomers/glomers/sim"
+	"github.com/glomers/glomers/sim/elle"
 )
 
 // The kafka checker is Jepsen 0.3.1's jepsen.tests.kafka/checker (its
@@ -704,7 +705,7 @@ func (a *kafkaAnalysis) lostWrites() {
 			a.throw("key %s was polled ok, but only ever returned empty (lost-write-cases takes element -1 of its log)", a.keys[k])
 			continue
 		}
-		var maxRead string
+		var maxRead kafkaNamed
 		if j, ok := slices.BinarySearchFunc(o.byLast, bound, func(m, b int32) int { return cmp.Compare(a.lastIndex[m], b) }); ok {
 			if rs := a.readers.get(o.byLast[j]); len(rs) > 0 {
 				maxRead = a.recDesc(rs[0])
@@ -962,78 +963,6 @@ func (a *kafkaAnalysis) unseen() {
 	a.v.stats["unseen-count"] = total
 }
 
-// kafkaGraph is the cycle search's graph: node x's successors are
-// to[at[x]:at[x+1]], in the order they were linked.
-type kafkaGraph struct {
-	at, to []int32
-}
-
-// out is node x's successors.
-func (g *kafkaGraph) out(x int32) []int32 { return g.to[g.at[x]:g.at[x+1]] }
-
-// sccs returns the strongly connected components of more than one node,
-// each sorted, ordered by their smallest node, as elle.Graph's SCCs does:
-// Tarjan's algorithm, with a stack of its own instead of recursion.
-func (g *kafkaGraph) sccs() [][]int32 {
-	n := int32(len(g.at) - 1)
-	index := make([]int32, n) // visit order from 1; 0: not visited
-	low := make([]int32, n)
-	onStack := make([]bool, n)
-	var stack []int32
-	type frame struct{ v, e int32 } // a node and its next edge
-	var call []frame
-	var out [][]int32
-	visited := int32(0)
-	visit := func(v int32) {
-		visited++
-		index[v], low[v] = visited, visited
-		stack = append(stack, v)
-		onStack[v] = true
-		call = append(call, frame{v, g.at[v]})
-	}
-	for s := range n {
-		if index[s] != 0 {
-			continue
-		}
-		visit(s)
-		for len(call) > 0 {
-			f := &call[len(call)-1]
-			v := f.v
-			if f.e < g.at[v+1] {
-				w := g.to[f.e]
-				f.e++
-				if index[w] == 0 {
-					visit(w)
-				} else if onStack[w] {
-					low[v] = min(low[v], index[w])
-				}
-				continue
-			}
-			call = call[:len(call)-1]
-			if len(call) > 0 {
-				u := call[len(call)-1].v
-				low[u] = min(low[u], low[v])
-			}
-			if low[v] != index[v] {
-				continue
-			}
-			j := len(stack) - 1
-			for stack[j] != v {
-				j--
-			}
-			for _, x := range stack[j:] {
-				onStack[x] = false
-			}
-			if len(stack)-j > 1 {
-				out = append(out, slices.Sorted(slices.Values(stack[j:])))
-			}
-			stack = stack[:j]
-		}
-	}
-	slices.SortFunc(out, func(x, y []int32) int { return cmp.Compare(x[0], y[0]) })
-	return out
-}
-
 // cycles is the part of Elle's cycle search that can find anything here:
 // cycles of write-read and real-time edges (G1c-realtime).
 func (a *kafkaAnalysis) cycles() {
@@ -1087,31 +1016,33 @@ func (a *kafkaAnalysis) cycles() {
 			}
 		}
 	})
-	g := &kafkaGraph{at: make([]int32, 0, int(n)+len(times)+1), to: make([]int32, 0, 2*int(n)+len(times)+wrs)}
+	// The graph, in CSR form: node x's successors are to[at[x]:at[x+1]].
+	at, to := make([]int32, 0, int(n)+len(times)+1), make([]int32, 0, 2*int(n)+len(times)+wrs)
 	linked := make([]int32, n) // by rec: 1 + the last writer linked to it
 	for w, rec := range a.recs {
-		g.at = append(g.at, int32(len(g.to)))
+		at = append(at, int32(len(to)))
 		if op := a.h[rec.op]; op.Status == sim.OK {
 			t, _ := slices.BinarySearch(times, op.Complete)
-			g.to = append(g.to, n+int32(t))
+			to = append(to, n+int32(t))
 		}
 		for _, m := range sent.get(int32(w)) {
 			for _, r := range a.readers.get(m) {
 				if r != int32(w) && linked[r] != int32(w)+1 {
 					linked[r] = int32(w) + 1
-					g.to = append(g.to, r)
+					to = append(to, r)
 				}
 			}
 		}
 	}
 	for t := range int32(len(times)) {
-		g.at = append(g.at, int32(len(g.to)))
+		at = append(at, int32(len(to)))
 		if int(t)+1 < len(times) {
-			g.to = append(g.to, n+t+1)
+			to = append(to, n+t+1)
 		}
-		g.to = append(g.to, after.get(t)...)
+		to = append(to, after.get(t)...)
 	}
-	g.at = append(g.at, int32(len(g.to)))
+	at = append(at, int32(len(to)))
+	g := elle.NewDigraph(at, to)
 	// wr returns the message of the write-read edge w → r, if there is
 	// one: the first of w's that r read.
 	wr := func(w, r int32) (int32, bool) {
@@ -1122,7 +1053,8 @@ func (a *kafkaAnalysis) cycles() {
 		}
 		return 0, false
 	}
-	for _, scc := range g.sccs() {
+	in := make([]bool, len(at)-1) // the nodes of the component at hand
+	for _, scc := range g.SCCs() {
 		real := 0
 		for _, x := range scc {
 			if x < n {
@@ -1132,9 +1064,8 @@ func (a *kafkaAnalysis) cycles() {
 		if real < 2 {
 			continue
 		}
-		// An example cycle: a shortest path within the component from
-		// one of its ops back to itself.
-		in := map[int32]bool{}
+		// An example cycle: a shortest one within the component through
+		// its first op.
 		start := int32(-1)
 		for _, x := range scc {
 			in[x] = true
@@ -1142,46 +1073,27 @@ func (a *kafkaAnalysis) cycles() {
 				start = x
 			}
 		}
-		prev := map[int32]int32{}
-		queue := []int32{start}
-		found := false
-		for len(queue) > 0 && !found {
-			x := queue[0]
-			queue = queue[1:]
-			for _, y := range g.out(x) {
-				if !in[y] {
-					continue
-				}
-				if y == start {
-					prev[start], found = x, true
-					break
-				}
-				if _, seen := prev[y]; !seen {
-					prev[y] = x
-					queue = append(queue, y)
-				}
-			}
+		path := g.Cycle(start, func(x int32) bool { return in[x] }) // start ... start
+		for _, x := range scc {
+			in[x] = false
 		}
-		path := []int32{start}
-		for x := prev[start]; x != start; x = prev[x] {
-			path = append(path, x)
-		}
-		slices.Reverse(path[1:])
-		path = append(path, start) // start ... start, forwards
 		var steps []string
+		var ops []sim.OpRef // the ops the steps name, in that order
 		from := path[0]
 		for _, y := range path[1:] {
 			if y >= n {
 				continue
 			}
+			f, t := a.recDesc(from), a.recDesc(y)
 			if m, ok := wr(from, y); ok {
-				steps = append(steps, fmt.Sprintf("%s sent key %s message %s, which %s polled", a.recDesc(from), a.keys[a.msgKey(m)], a.val(m), a.recDesc(y)))
+				steps = append(steps, fmt.Sprintf("%s sent key %s message %s, which %s polled", f, a.keys[a.msgKey(m)], a.val(m), t))
 			} else {
-				steps = append(steps, fmt.Sprintf("%s completed before %s began", a.recDesc(from), a.recDesc(y)))
+				steps = append(steps, fmt.Sprintf("%s completed before %s began", f, t))
 			}
+			ops = append(append(ops, f.ops...), t.ops...)
 			from = y
 		}
-		a.v.add("G1c-realtime", "a cycle of %d ops: %s", real, strings.Join(steps, "; "))
+		a.v.add("G1c-realtime", "a cycle of %d ops: %s", real, kafkaNamed{strings.Join(steps, "; "), ops})
 	}
 }
 
@@ -1224,7 +1136,7 @@ func (a *kafkaAnalysis) strictChecks() {
 	slices.SortFunc(a.listed, func(x, y kafkaListed) int { return cmp.Compare(x.op, y.op) })
 	for _, l := range a.listed {
 		op := a.h[l.op]
-		desc := kafkaDesc(op, l.out)
+		desc := kafkaNamed{kafkaDesc(op, l.out), []sim.OpRef{op.Ref()}}
 		for _, k := range l.out.Keys {
 			ts := acked[k]
 			j, _ := slices.BinarySearchFunc(ts, op.Invoke, func(s stamped, t time.Duration) int { return cmp.Compare(s.at, t) })
@@ -1283,6 +1195,9 @@ func (a *kafkaAnalysis) result() sim.Result {
 // up in one closing anomaly of that kind.
 const kafkaMaxPerKind = 10
 
+// kafkaMaxOps caps the operations an anomaly lists.
+const kafkaMaxOps = 20
+
 // kafkaVerdict collects anomalies by kind.
 type kafkaVerdict struct {
 	anomalies []sim.Anomaly
@@ -1296,15 +1211,47 @@ func newKafkaVerdict() *kafkaVerdict {
 	return &kafkaVerdict{counts: map[string]int{}, stats: map[string]any{}}
 }
 
-// add records an anomaly of kind, its detail format with args.
+// add records an anomaly of kind, its detail format with args, which
+// lists the ops that its kafkaNamed args name.
 func (v *kafkaVerdict) add(kind, format string, args ...any) {
 	if v.counts[kind] == 0 {
 		v.kinds = append(v.kinds, kind)
 	}
 	v.counts[kind]++
 	if v.counts[kind] <= kafkaMaxPerKind {
-		v.anomalies = append(v.anomalies, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...)})
+		v.anomalies = append(v.anomalies, sim.Anomaly{Kind: kind, Detail: fmt.Sprintf(format, args...), Ops: kafkaOps(args)})
 	}
+}
+
+// kafkaNamed is text that names ops in an anomaly's detail: it prints as
+// text, and the verdict lists ops among the anomaly's operations.
+type kafkaNamed struct {
+	text string
+	ops  []sim.OpRef // in the order text names them
+}
+
+// String implements fmt.Stringer: the text.
+func (n kafkaNamed) String() string { return n.text }
+
+// kafkaOps gathers the ops an anomaly's args name (kafkaNamed), each once,
+// in the order first named, at most kafkaMaxOps of them.
+func kafkaOps(args []any) []sim.OpRef {
+	var ops []sim.OpRef
+	for _, arg := range args {
+		n, ok := arg.(kafkaNamed)
+		if !ok {
+			continue
+		}
+		for _, r := range n.ops {
+			if len(ops) == kafkaMaxOps {
+				return ops
+			}
+			if !slices.ContainsFunc(ops, func(o sim.OpRef) bool { return o.Index == r.Index }) {
+				ops = append(ops, r)
+			}
+		}
+	}
+	return ops
 }
 
 // list returns the anomalies, with the closing counts.
@@ -1318,20 +1265,22 @@ func (v *kafkaVerdict) list() []sim.Anomaly {
 	return out
 }
 
-// desc names send or poll i, history op i, for a person.
-func (a *kafkaAnalysis) desc(i int32) string {
+// desc names send or poll i, history op i, for a person and for the
+// anomaly's list of operations.
+func (a *kafkaAnalysis) desc(i int32) kafkaNamed {
 	op := a.h[i]
+	ops := []sim.OpRef{op.Ref()}
 	if op.Status != sim.OK {
-		return kafkaDesc(op, nil)
+		return kafkaNamed{kafkaDesc(op, nil), ops}
 	}
 	if out, odd := a.odd[i]; odd {
-		return kafkaDesc(op, out)
+		return kafkaNamed{kafkaDesc(op, out), ops}
 	}
-	return kafkaDesc(op, a.value(a.recs[a.recOf[i]]))
+	return kafkaNamed{kafkaDesc(op, a.value(a.recs[a.recOf[i]])), ops}
 }
 
-// recDesc names rec r's op for a person.
-func (a *kafkaAnalysis) recDesc(r int32) string { return a.desc(a.recs[r].op) }
+// recDesc names rec r's op, as desc does.
+func (a *kafkaAnalysis) recDesc(r int32) kafkaNamed { return a.desc(a.recs[r].op) }
 
 // value is the completion value of rec's ok op, which it describes in
 // full (kafkaPlain): one micro-op.

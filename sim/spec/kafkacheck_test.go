@@ -83,6 +83,9 @@ func kwant(t *testing.T, r sim.Result, kinds []string, strict []string) {
 type kmsgs = map[string][][2]int64
 type koffs = map[string]int64
 
+// kops is, by kind, the ops (history indices) each anomaly lists.
+type kops = map[string][][]int
+
 func TestKafkaCheckValid(t *testing.T) {
 	r := kcheck(t,
 		ksend(0, "1", 1, 0, sim.OK, 0, 1),
@@ -108,44 +111,45 @@ func TestKafkaCheckAnomalies(t *testing.T) {
 		h      []sim.Op
 		kinds  []string
 		strict []string
+		ops    kops // the ops each anomaly lists, for the kinds given
 	}{
 		{"two messages at one offset", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(1, "1", 2, 0, sim.OK, 0, 1),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 2, 3),
-		}, []string{"inconsistent-offsets", "lost-write", "unseen"}, nil},
+		}, []string{"inconsistent-offsets", "lost-write", "unseen"}, nil, kops{"inconsistent-offsets": {nil}, "lost-write": {{1, 2}}}},
 		{"a message at two offsets", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 1}}}, 2, 3),
-		}, []string{"duplicate", "int-nonmonotonic-poll"}, nil},
+		}, []string{"duplicate", "int-nonmonotonic-poll"}, nil, kops{"duplicate": {nil}, "int-nonmonotonic-poll": {{1}}}},
 		{"an acknowledged message below one polled, never polled", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
 			ksend(0, "1", 3, 2, sim.OK, 2, 3),
 			kpoll(1, koffs{"1": 2}, kmsgs{"1": {{2, 3}}}, 4, 5),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
-		}, []string{"lost-write", "unseen"}, nil},
+		}, []string{"lost-write", "unseen"}, nil, kops{"lost-write": {{1, 3}}, "unseen": {nil}}},
 		{"an info send polled must be read below the highest read", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 0, sim.Info, 1, 2),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
 			kpoll(2, koffs{"1": 1}, kmsgs{"1": {{1, 2}}}, 4, 5),
-		}, nil, nil},
+		}, nil, nil, nil},
 		{"acknowledged, never polled", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "2", 1, 0, sim.OK, 0, 1),
 			kpoll(2, koffs{"2": 0}, kmsgs{"2": {{0, 1}}}, 2, 3),
-		}, []string{"unseen"}, nil},
+		}, []string{"unseen"}, nil, nil},
 		{"a failed send polled", []sim.Op{
 			ksend(0, "1", 1, 0, sim.Fail, 0, 1),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 2, 3),
 			ksend(0, "2", 1, 0, sim.OK, 4, 5),
 			kpoll(2, koffs{"2": 0}, kmsgs{"2": {{0, 1}}}, 6, 7),
-		}, []string{"G1a"}, nil},
+		}, []string{"G1a"}, nil, kops{"G1a": {{1, 0}}}},
 		{"unseen's quirk: the last ok op first polls a key no ok op sent to", []sim.Op{
 			ksend(0, "1", 1, 0, sim.Info, 0, 1),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 2, 3),
-		}, []string{"unseen"}, nil},
+		}, []string{"unseen"}, nil, nil},
 		{"a process skips a message between polls", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
@@ -153,7 +157,7 @@ func TestKafkaCheckAnomalies(t *testing.T) {
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 4, 5),
 			kpoll(1, koffs{"1": 1}, kmsgs{"1": {{2, 3}}}, 6, 7),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}, {2, 3}}}, 4, 5),
-		}, []string{"poll-skip"}, []string{"poll-start-skip"}},
+		}, []string{"poll-skip"}, []string{"poll-start-skip"}, kops{"poll-skip": {{3, 4}}, "poll-start-skip": {{4}}}},
 		{"an ok assign dropping the key forgets the last poll", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
@@ -163,7 +167,7 @@ func TestKafkaCheckAnomalies(t *testing.T) {
 			kassign(1, []string{"1"}, sim.Fail, nil, 6, 6),
 			kpoll(1, koffs{}, kmsgs{"1": {{2, 3}}}, 6, 7),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}, {2, 3}}}, 4, 5),
-		}, nil, nil},
+		}, nil, nil, nil},
 		{"a failed assign does not", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
@@ -172,56 +176,56 @@ func TestKafkaCheckAnomalies(t *testing.T) {
 			kassign(1, []string{"2"}, sim.Fail, nil, 5, 6),
 			kpoll(1, koffs{}, kmsgs{"1": {{2, 3}}}, 6, 7),
 			kpoll(2, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}, {2, 3}}}, 4, 5),
-		}, []string{"poll-skip"}, nil},
+		}, []string{"poll-skip"}, nil, kops{"poll-skip": {{3, 5}}}},
 		{"a process polls a message again", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}}}, 4, 5),
 			kpoll(1, koffs{"1": 2}, kmsgs{"1": {{1, 2}}}, 6, 7),
-		}, []string{"nonmonotonic-poll"}, []string{"poll-before-offset"}},
+		}, []string{"nonmonotonic-poll"}, []string{"poll-before-offset"}, kops{"nonmonotonic-poll": {{2, 3}}, "poll-before-offset": {{3}}}},
 		{"a poll skips a message", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
 			ksend(0, "1", 3, 2, sim.OK, 2, 3),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {2, 3}}}, 4, 5),
 			kpoll(2, koffs{"1": 1}, kmsgs{"1": {{1, 2}}}, 4, 5),
-		}, []string{"int-poll-skip"}, nil},
+		}, []string{"int-poll-skip"}, nil, kops{"int-poll-skip": {{3}}}},
 		{"a poll goes back", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{1, 2}, {0, 1}}}, 4, 5),
-		}, []string{"int-nonmonotonic-poll"}, []string{"poll-start-skip"}},
+		}, []string{"int-nonmonotonic-poll"}, []string{"poll-start-skip"}, kops{"int-nonmonotonic-poll": {{2}}, "poll-start-skip": {{2}}}},
 		{"a process's sends go back", []sim.Op{
 			ksend(0, "1", 2, 1, sim.OK, 0, 1),
 			ksend(0, "1", 1, 0, sim.OK, 1, 2),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 2}}}, 4, 5),
-		}, []string{"nonmonotonic-send"}, nil},
+		}, []string{"nonmonotonic-send"}, nil, kops{"nonmonotonic-send": {{0, 1}}}},
 		{"a poll reads a message sent after it ended", []sim.Op{
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 5}}}, 0, 1),
 			ksend(0, "1", 5, 0, sim.OK, 2, 3),
-		}, []string{"G1c-realtime"}, nil},
+		}, []string{"G1c-realtime"}, nil, kops{"G1c-realtime": {{0, 1}}}},
 		{"two polls read each other's future", []sim.Op{
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}}}, 0, 1),
 			ksend(2, "2", 1, 0, sim.OK, 2, 3),
 			kpoll(3, koffs{"2": 0}, kmsgs{"2": {{0, 1}}}, 0, 1),
 			ksend(4, "1", 1, 0, sim.Info, 2, 5),
-		}, []string{"G1c-realtime"}, nil},
+		}, []string{"G1c-realtime"}, nil, kops{"G1c-realtime": {{0, 3}}}},
 		{"at the same instant is not after", []sim.Op{
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 5}}}, 0, 1),
 			ksend(0, "1", 5, 0, sim.OK, 1, 3),
-		}, nil, nil},
+		}, nil, nil, nil},
 		{"a message no one sent", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{0, 1}, {1, 99}}}, 2, 3),
-		}, []string{"checker-error"}, nil},
+		}, []string{"checker-error"}, nil, kops{"checker-error": {{1}}}},
 		{"a key polled only empty", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {}}, 2, 3),
-		}, []string{"checker-error", "unseen"}, nil},
+		}, []string{"checker-error", "unseen"}, nil, kops{"checker-error": {nil}}},
 		{"a negative offset", []sim.Op{
 			ksend(0, "1", 1, -1, sim.OK, 0, 1),
 			kpoll(1, koffs{"1": 0}, kmsgs{"1": {{-1, 1}}}, 2, 3),
-		}, []string{"checker-error"}, []string{"poll-before-offset"}},
+		}, []string{"checker-error"}, []string{"poll-before-offset"}, kops{"checker-error": {{0}, {1}, nil}, "poll-before-offset": {{1}}}},
 		{"a list_committed_offsets below an acknowledged commit", []sim.Op{
 			ksend(0, "1", 1, 0, sim.OK, 0, 1),
 			ksend(0, "1", 2, 1, sim.OK, 1, 2),
@@ -230,12 +234,25 @@ func TestKafkaCheckAnomalies(t *testing.T) {
 			kassign(3, []string{"1"}, sim.OK, koffs{}, 4, 5),
 			kassign(4, []string{"1"}, sim.OK, koffs{"1": 0}, 2, 5), // concurrent with the commit
 			kassign(4, []string{"1"}, sim.OK, nil, 6, 7),           // seek to beginning
-		}, nil, []string{"committed-offset-regression"}},
+		}, nil, []string{"committed-offset-regression"}, kops{"committed-offset-regression": {{3}, {4}}}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			r := kcheck(t, tt.h...)
 			kwant(t, r, tt.kinds, tt.strict)
+			all := append(slices.Clone(r.Anomalies), r.Strict...)
+			for kind, want := range tt.ops {
+				if got := listedOps(all, kind); !slices.EqualFunc(got, want, slices.Equal) {
+					t.Errorf("%s anomalies list ops %v, want %v:\n%s", kind, got, want, dump(r))
+				}
+			}
+			for _, a := range all {
+				for _, o := range a.Ops {
+					if o != tt.h[o.Index].Ref() { // kcheck numbered tt.h
+						t.Errorf("%s lists %+v, not op %d as it is", a.Kind, o, o.Index)
+					}
+				}
+			}
 		})
 	}
 }
@@ -272,5 +289,44 @@ func TestKafkaCheckSeveralMicroOps(t *testing.T) {
 		if a := r.Anomalies[i]; a.Kind != "G1a" || !strings.Contains(a.Detail, poll1+") read key "+k) || !strings.Contains(a.Detail, send1) {
 			t.Fatalf("anomalies %v, want G1a of keys 1 and 2 naming %s and %s", dump(r), poll1, send1)
 		}
+	}
+}
+
+// listedOps returns the history indices of the operations each anomaly
+// of kind lists, one list per anomaly, in order.
+func listedOps(as []sim.Anomaly, kind string) [][]int {
+	var out [][]int
+	for _, a := range as {
+		if a.Kind != kind {
+			continue
+		}
+		var ids []int
+		for _, o := range a.Ops {
+			ids = append(ids, o.Index)
+		}
+		out = append(out, ids)
+	}
+	return out
+}
+
+func TestKafkaOpsEachOnceCapped(t *testing.T) {
+	named := func(ids ...int) kafkaNamed {
+		n := kafkaNamed{text: "ops"}
+		for _, id := range ids {
+			n.ops = append(n.ops, sim.OpRef{Index: id})
+		}
+		return n
+	}
+	var many, want []int
+	for i := range 30 {
+		many = append(many, 5+i)
+	}
+	want = append([]int{3, 1, 0}, many[:kafkaMaxOps-3]...)
+	var got []int
+	for _, o := range kafkaOps([]any{named(3, 1), "text", 7, named(1, 3, 0), named(many...)}) {
+		got = append(got, o.Index)
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("ops %v, want %v", got, want)
 	}
 }
