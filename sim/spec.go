@@ -85,8 +85,10 @@ type wholeHistory struct {
 	outs  []any // completion values by history index
 }
 
+// Invoked implements Checker: an invocation has nothing to keep.
 func (w *wholeHistory) Invoked(History, int) {}
 
+// Completed implements Checker: it keeps the completion value.
 func (w *wholeHistory) Completed(h History, i int) {
 	if i >= len(w.outs) {
 		w.outs = append(w.outs, make([]any, i+1-len(w.outs))...)
@@ -94,6 +96,7 @@ func (w *wholeHistory) Completed(h History, i int) {
 	w.outs[i] = h[i].Out
 }
 
+// Result implements Checker: check judges h with its values restored.
 func (w *wholeHistory) Result(h History) Result {
 	full := slices.Clone(h)
 	for i := range min(len(full), len(w.outs)) {

@@ -257,17 +257,12 @@ func runBrokenEcho(t *testing.T, root string) string {
 			})}, nil
 		}
 	}}
-	st, err := openStore(&cfg, opts.store)
+	rep, err := runStored(cfg, opts.store, false, bubble(t), io.Discard)
 	if err != nil {
 		t.Fatal(err)
 	}
-	rep, err := runConfig(cfg, bubble(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	finishStore(st, cfg, rep, io.Discard)
 	if rep.Valid || len(rep.Anomalies) == 0 {
 		t.Fatalf("the broken echo passed: %+v", rep)
 	}
-	return strings.TrimPrefix(st.Dir, root+"/")
+	return strings.TrimPrefix(rep.Store, root+"/")
 }

@@ -57,6 +57,7 @@ func (v *verdict) record(list *[]sim.Anomaly, kind, format string, args ...any) 
 // separated by semicolons.
 type opList []sim.OpRef
 
+// String implements fmt.Stringer.
 func (l opList) String() string {
 	s := make([]string, len(l))
 	for i, r := range l {
