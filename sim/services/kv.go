@@ -94,7 +94,7 @@ func (op kvOp) eval(fl flavor, cur value, present bool) (reply any, next value, 
 		}
 		return errMissingKey(), value{}, false
 	}
-	if cur.eq != op.from.eq {
+	if cur.key() != op.from.key() {
 		from := op.from.pr()
 		if fl == lwwKVModel {
 			from = op.from.str()
@@ -108,7 +108,7 @@ func (op kvOp) eval(fl flavor, cur value, present bool) (reply any, next value, 
 // one holding cur (Clojure equality: storing an equal value changes
 // nothing, even in another representation such as 1.00 for 1.0).
 func changes(cur value, present bool, next value, store bool) bool {
-	return store && (!present || cur.eq != next.eq)
+	return store && (!present || cur.key() != next.key())
 }
 
 // linKV is lin-kv: one map, one mutex.
@@ -130,7 +130,7 @@ func (s *linKV) Handle(_ string, body json.RawMessage) any {
 	cur, present := s.m[op.key.eq]
 	reply, next, store := op.eval(persistentKV, cur, present)
 	if store {
-		s.m[op.key.eq] = next
+		s.m[op.key.eq] = next.stored()
 	}
 	return reply
 }

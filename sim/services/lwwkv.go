@@ -40,7 +40,7 @@ func (s *lwwKV) Handle(_ string, body json.RawMessage) any {
 	cur, present := r[op.key.eq]
 	reply, next, store := op.eval(lwwKVModel, cur, present)
 	if store {
-		r[op.key.eq] = next
+		r[op.key.eq] = next.stored()
 	}
 	return reply
 }

@@ -84,7 +84,7 @@ func (s *seqKV) Handle(src string, body json.RawMessage) any {
 	s.newest++
 	s.seen[src] = s.newest
 	if store {
-		s.record(op.key.eq, next)
+		s.record(op.key.eq, next.stored())
 	}
 	return reply
 }

@@ -29,7 +29,7 @@ import (
 // (pr, str) or to write back one holding an infinity (json).
 type value struct {
 	src string // the tree in srcForm
-	eq  string // the tree in eqForm; src itself when the texts are equal
+	eq  string // the tree in eqForm; src itself when the texts are equal; "" in a stored value that dropped it (stored, key)
 }
 
 // integer is a JSON number without fraction or exponent, in canonical
@@ -80,6 +80,27 @@ func parseValue(raw json.RawMessage) (value, error) {
 		v.eq = eq.String()
 	}
 	return v, nil
+}
+
+// stored is v as a store keeps it: without its equality key when that is
+// a text of its own (an object whose keys are out of order, a -0.0), so
+// that a stored value, such as a kafka node's chunk, costs its text once;
+// key writes it again when a comparison needs it.
+func (v value) stored() value {
+	if v.eq != v.src {
+		v.eq = ""
+	}
+	return v
+}
+
+// key is v's equality key (see value).
+func (v value) key() string {
+	if v.eq != "" {
+		return v.eq
+	}
+	var b bytes.Buffer
+	writeJSON(&b, v.tree(), eqForm)
+	return b.String()
 }
 
 // readValue reads the one JSON value r holds as a tree.
