@@ -81,7 +81,8 @@
 // (a poll returned a message whose send began after the poll ended), each
 // of which makes the run invalid. Where Jepsen's checker throws (a polled
 // message no op sent, a key whose ok polls only ever returned it empty, a
-// negative offset), the run is unknown ("checker-error"). Stricter than
+// negative offset, no ok poll with a key to measure a lag on), the run is
+// unknown ("checker-error"). Stricter than
 // Maelstrom (Result.Strict): committed-offset-regression (an assign's
 // list_committed_offsets omits a key or lists it below a commit
 // acknowledged before the assign began), poll-before-offset and

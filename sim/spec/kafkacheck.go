@@ -51,7 +51,10 @@ import (
 // Jepsen's analysis throws, Maelstrom's checker reports :valid? :unknown;
 // so does this one ("checker-error"): a polled message no op sent
 // (wr-graph's no-writer-of-value), a key whose ok polls returned only empty
-// lists (lost-write-cases takes (nth v -1)), a negative offset (assocv).
+// lists (lost-write-cases takes (nth v -1)), a negative offset (assocv),
+// and no ok poll that measured a realtime lag (no poll returned a key and
+// none followed an ok assign of a key by its process: worst-realtime-lag
+// is then 0, on which the checker's (update 0 :time ...) fails).
 //
 // Order: Jepsen reads the history in event order; where the order matters
 // (the last writer of a message, unseen's last step) completions are taken
@@ -220,6 +223,7 @@ func (c *kafkaChecker) Result(h sim.History) sim.Result {
 	a.nonmonotonicSends()
 	a.duplicates()
 	a.unseen()
+	a.realtimeLag()
 	a.cycles()
 	a.strictChecks()
 	return a.result()
@@ -573,6 +577,34 @@ func (a *kafkaAnalysis) throw(format string, args ...any) {
 	a.v.add("checker-error", "Jepsen's kafka checker would throw here, making the result unknown: "+format, args...)
 }
 
+// realtimeLag is the part of Jepsen's realtime-lag that can make its
+// checker throw. A lag is measured at each ok poll for every key its
+// process has assigned (an ok assign sets the process's keys to its own)
+// or polled (a key returned, even with no message); when there is no lag
+// at all, worst-realtime-lag is 0 and the checker's (update 0 :time
+// nanos->secs) throws, so Maelstrom reports the result unknown.
+func (a *kafkaAnalysis) realtimeLag() {
+	hasKeys := map[int]bool{} // by process: whether its offsets map (process-offsets) has a key
+	for i, op := range a.h {
+		if op.Status != sim.OK {
+			continue
+		}
+		switch op.F {
+		case "assign":
+			keys, _ := op.Value.([]string)
+			hasKeys[op.Process] = len(keys) > 0
+		case "poll":
+			if r := a.recOf[i]; r >= 0 && (len(a.recs[r].ents) > 0 || len(a.empty[int32(i)]) > 0) {
+				hasKeys[op.Process] = true
+			}
+			if hasKeys[op.Process] {
+				return
+			}
+		}
+	}
+	a.throw("no ok poll measured a lag (none returned a key, none followed an ok assign of a key by its process), so worst-realtime-lag is 0 and (update 0 :time nanos->secs) fails")
+}
+
 // versionOrders is Jepsen's version-orders.
 func (a *kafkaAnalysis) versionOrders() {
 	type entry struct {
@@ -784,6 +816,9 @@ func (a *kafkaAnalysis) pollSkips() {
 				last = a.assigned(op, last)
 			case "poll":
 				r := a.recOf[i]
+				if r < 0 { // never completed: nothing was recorded
+					continue
+				}
 				for k, rs := range a.byKey(a.recs[r]) {
 					if prev, ok := last[k]; ok && prev.msg >= 0 && len(rs) > 0 {
 						v, v2 := prev.msg, rs[0].msg
@@ -852,6 +887,9 @@ func (a *kafkaAnalysis) nonmonotonicSends() {
 				last = a.assigned(op, last)
 			case "send":
 				r := a.recOf[i]
+				if r < 0 { // never completed: nothing was recorded
+					continue
+				}
 				for k, ws := range a.byKey(a.recs[r]) {
 					if prev, ok := last[k]; ok {
 						v, v2 := prev.msg, ws[0].msg
