@@ -56,10 +56,12 @@ import (
 // none followed an ok assign of a key by its process: worst-realtime-lag
 // is then 0, on which the checker's (update 0 :time ...) fails).
 //
-// Order: Jepsen reads the history in event order; where the order matters
-// (the last writer of a message, unseen's last step) completions are taken
-// by completion time. Real time is strict: an op precedes another only if
-// it completed strictly before the other was invoked. Where an offset holds
+// Order: Jepsen reads the history in event order, and so does this checker
+// (Op.InvokeEvent, Op.CompleteEvent): where the order matters (the last
+// writer of a message, unseen's last step) completions are taken in
+// history order, and an op precedes another in real time when its
+// completion comes before the other's invocation in the history, even at
+// the same virtual instant (Elle's realtime graph). Where an offset holds
 // several messages, Jepsen's by-index takes an arbitrary one (the first of
 // a hash set); here the smallest.
 //
@@ -464,7 +466,7 @@ func (l kafkaLists) get(i int32) []int32 { return l.to[l.at[i]:l.at[i+1]] }
 // kafkaAnalysis holds Jepsen's intermediate structures, over what the
 // checker recorded.
 type kafkaAnalysis struct {
-	*kafkaChecker // its recs by completion time (Jepsen's order of completions)
+	*kafkaChecker // its recs in history order of their completions (Jepsen's)
 	h             sim.History
 
 	byRank    []int32    // the keys in kafkaKeyLess order
@@ -493,12 +495,7 @@ type kafkaAnalysis struct {
 // recorded every completion.
 func newKafkaAnalysis(c *kafkaChecker, h sim.History) *kafkaAnalysis {
 	a := &kafkaAnalysis{kafkaChecker: c, h: h, recOf: kafkaNone(len(h)), v: newKafkaVerdict(), strict: newKafkaVerdict()}
-	slices.SortFunc(a.recs, func(x, y kafkaRec) int {
-		if d := cmp.Compare(h[x.op].Complete, h[y.op].Complete); d != 0 {
-			return d
-		}
-		return cmp.Compare(x.op, y.op)
-	})
+	slices.SortFunc(a.recs, func(x, y kafkaRec) int { return cmp.Compare(h[x.op].CompleteEvent, h[y.op].CompleteEvent) })
 	for r, rec := range a.recs {
 		a.recOf[rec.op] = int32(r)
 	}
@@ -1004,18 +1001,17 @@ func (a *kafkaAnalysis) unseen() {
 // cycles is the part of Elle's cycle search that can find anything here:
 // cycles of write-read and real-time edges (G1c-realtime).
 func (a *kafkaAnalysis) cycles() {
-	// Nodes: the recs, then one per distinct completion time of an ok op
-	// (a chain in time order), through which real-time edges go: ok op →
-	// its completion time → later times → an op invoked after that time.
+	// Nodes: the recs, then one per ok op's completion event (a chain in
+	// history order), through which real-time edges go: ok op → its
+	// completion → later completions → an op invoked after that one.
 	n := int32(len(a.recs))
-	times := make([]time.Duration, 0, len(a.recs))
+	times := make([]int, 0, len(a.recs))
 	for _, rec := range a.recs {
 		if op := a.h[rec.op]; op.Status == sim.OK {
-			times = append(times, op.Complete)
+			times = append(times, op.CompleteEvent)
 		}
 	}
 	slices.Sort(times)
-	times = slices.Compact(times)
 	// Messages read that no op sent make Elle throw, in the order its
 	// search goes through messages (key name, then message).
 	var orphans []int32
@@ -1049,7 +1045,7 @@ func (a *kafkaAnalysis) cycles() {
 	}
 	after := kafkaGroup(len(times), func(add func(int32, int32)) {
 		for r, rec := range a.recs {
-			if t, _ := slices.BinarySearch(times, a.h[rec.op].Invoke); t > 0 {
+			if t, _ := slices.BinarySearch(times, a.h[rec.op].InvokeEvent); t > 0 {
 				add(int32(t-1), int32(r))
 			}
 		}
@@ -1060,7 +1056,7 @@ func (a *kafkaAnalysis) cycles() {
 	for w, rec := range a.recs {
 		at = append(at, int32(len(to)))
 		if op := a.h[rec.op]; op.Status == sim.OK {
-			t, _ := slices.BinarySearch(times, op.Complete)
+			t, _ := slices.BinarySearch(times, op.CompleteEvent)
 			to = append(to, n+int32(t))
 		}
 		for _, m := range sent.get(int32(w)) {
