@@ -415,3 +415,45 @@ func TestStoppingNodes(t *testing.T) {
 		})
 	}
 }
+
+// TestRunKeepsNoCompletionValues: the checker sees every ok op's
+// completion value and Config.Record gets each event in history order
+// with it, but the report's history keeps none of them.
+func TestRunKeepsNoCompletionValues(t *testing.T) {
+	var checked, recorded int
+	s := &fakeSpec{f: "echo", check: func(h History) Result {
+		for _, op := range h {
+			if op.Status == OK && op.Out != nil {
+				checked++
+			}
+		}
+		return Result{Valid: true}
+	}}
+	cfg := small(echoNode(false), s)
+	events := 0
+	cfg.Record = func(e HistoryEvent) {
+		if e.Nemesis != nil {
+			return
+		}
+		at := e.Op.InvokeEvent
+		if e.Completed {
+			at = e.Op.CompleteEvent
+			if e.Op.Status == OK && e.Op.Out != nil {
+				recorded++
+			}
+		}
+		if at != events {
+			t.Errorf("event %d recorded as number %d", events, at)
+		}
+		events++
+	}
+	rep := virtualRun(t, cfg)
+	if rep.Ops.OK == 0 || checked != rep.Ops.OK || recorded != rep.Ops.OK {
+		t.Fatalf("%d ok ops: the checker saw %d values, the record %d", rep.Ops.OK, checked, recorded)
+	}
+	for _, op := range rep.History {
+		if op.Out != nil {
+			t.Fatalf("the report's history kept op %d's value %v", op.Index, op.Out)
+		}
+	}
+}
