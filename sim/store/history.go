@@ -57,9 +57,10 @@ func writeJSONL(w *bufio.Writer, l histLine) error {
 	return w.WriteByte('\n')
 }
 
-// writeTxt writes l as one line of history.txt, Jepsen's tab-separated
-// process, type, f, value (in EDN) and error.
-func writeTxt(w *bufio.Writer, l histLine) error {
+// writeTxt writes l, whose value encodes to the JSON value, as one line of
+// history.txt: Jepsen's tab-separated process, type, f, value (in EDN) and
+// error.
+func writeTxt(w *bufio.Writer, l histLine, value []byte) error {
 	if l.Process == "nemesis" {
 		w.WriteString(":nemesis")
 	} else {
@@ -67,11 +68,7 @@ func writeTxt(w *bufio.Writer, l histLine) error {
 	}
 	w.WriteString("\t:" + l.Type + "\t:" + l.F + "\t")
 	if !writeEDNOf(w, l.Value) {
-		v, err := json.Marshal(l.Value)
-		if err == nil {
-			err = ednValue(w, v)
-		}
-		if err != nil {
+		if err := ednValue(w, value); err != nil {
 			return err
 		}
 	}

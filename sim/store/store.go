@@ -207,8 +207,20 @@ func (r *Run) Journal(e sim.JournalEntry) {
 func (r *Run) Record(e sim.HistoryEvent) {
 	l := line(e, r.events)
 	r.events++
-	r.txt.put(func(w *bufio.Writer) error { return writeTxt(w, l) })
-	r.jsonl.put(func(w *bufio.Writer) error { return writeJSONL(w, l) })
+	value, err := json.Marshal(l.Value) // once, for both files
+	r.txt.put(func(w *bufio.Writer) error {
+		if err != nil {
+			return err
+		}
+		return writeTxt(w, l, value)
+	})
+	r.jsonl.put(func(w *bufio.Writer) error {
+		if err != nil {
+			return err
+		}
+		l.Value = json.RawMessage(value)
+		return writeJSONL(w, l)
+	})
 }
 
 // closeStreams flushes and closes the files written during the run.
