@@ -104,6 +104,7 @@ func (*setSpec) Reusable() bool { return false }
 // invocations of the last reads that did and did not contain it.
 type setElement struct {
 	value                   int64
+	pos                     int // its place in setChecker.elems
 	add                     int // history index of the addition
 	known                   *setEvent
 	lastPresent, lastAbsent *setEvent
@@ -131,6 +132,7 @@ type setChecker struct {
 	elems   []*setElement // in order of their additions' invocations
 	byValue map[int64]*setElement
 	strict  *setStrict
+	present []bool // by element position: in the read at hand (all false between reads)
 }
 
 // Invoked implements sim.Checker: an addition makes its value known to
@@ -141,13 +143,14 @@ func (c *setChecker) Invoked(h sim.History, i int) {
 		return
 	}
 	val, _ := op.Value.(int64)
-	el := &setElement{value: val, add: i}
 	if old := c.byValue[val]; old != nil {
-		*old = *el
+		*old = setElement{value: val, pos: old.pos, add: i}
 		return
 	}
+	el := &setElement{value: val, pos: len(c.elems), add: i}
 	c.byValue[val] = el
 	c.elems = append(c.elems, el)
+	c.present = append(c.present, false)
 }
 
 // Completed implements sim.Checker: an ok addition makes its value known
@@ -164,14 +167,17 @@ func (c *setChecker) Completed(h sim.History, i int) {
 		}
 	case op.F == "read":
 		values, _ := op.Out.([]int64)
-		set := make(map[int64]bool, len(values))
 		for _, x := range values {
-			set[x] = true
+			if el := c.byValue[x]; el != nil {
+				c.present[el.pos] = true
+			} else {
+				c.strict.candidates[x] = true
+			}
 		}
-		c.strict.read(c.verdict, h, i, set, c.elems, c.byValue)
+		c.strict.read(c.verdict, h, i, c.present, c.elems)
 		inv := &setEvent{i, op.InvokeEvent, op.Invoke}
 		for _, el := range c.elems {
-			if set[el.value] {
+			if c.present[el.pos] {
 				if el.known == nil {
 					el.known = &setEvent{i, op.CompleteEvent, op.Complete}
 				}
@@ -182,6 +188,7 @@ func (c *setChecker) Completed(h sim.History, i int) {
 				el.lastAbsent = inv
 			}
 		}
+		clear(c.present)
 	}
 }
 
@@ -244,19 +251,16 @@ func newSetStrict() *setStrict {
 	return &setStrict{missed: map[*setElement]bool{}, candidates: map[int64]bool{}}
 }
 
-// read takes the ok read at history index i, which returned set.
-func (st *setStrict) read(v *verdict, h sim.History, i int, set map[int64]bool, elems []*setElement, byValue map[int64]*setElement) {
-	for x := range set {
-		if byValue[x] == nil {
-			st.candidates[x] = true
-		}
-	}
+// read takes the ok read at history index i, which returned the elements
+// present marks by position (values no add named are already among the
+// candidates).
+func (st *setStrict) read(v *verdict, h sim.History, i int, present []bool, elems []*setElement) {
 	op := h[i]
 	if !op.Final {
 		return
 	}
 	for _, el := range elems {
-		if el.known != nil && el.known.at < op.Invoke && !set[el.value] && !st.missed[el] {
+		if el.known != nil && el.known.at < op.Invoke && !present[el.pos] && !st.missed[el] {
 			st.missed[el] = true
 			v.addStrict("missing-from-final", "value %d (added by %s, known at %s) is missing from the final read %s",
 				el.value, describe(h[el.add]), ms(el.known.at), describe(op))
